@@ -1,0 +1,79 @@
+package mdev.shell.internal;
+
+import java.util.UUID;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vfio.core.Vfio;
+
+/** Parsing of command arguments; a bad value answers EINVAL naming it. */
+final class Args {
+    private Args() {
+    }
+
+    static UUID uuid(String text) {
+        try {
+            UUID uuid = UUID.fromString(text);
+            if (!uuid.toString().equalsIgnoreCase(text)) {
+                throw new IllegalArgumentException();
+            }
+            return uuid;
+        } catch (IllegalArgumentException e) {
+            throw new ErrnoException(Errno.EINVAL, "'" + text + "' is not a UUID");
+        }
+    }
+
+    /** A number in decimal, 0x-hex or 0-octal, as kstrtoul with base 0 reads it. */
+    static long number(String text, String what) {
+        try {
+            return Long.decode(text);
+        } catch (NumberFormatException e) {
+            throw new ErrnoException(Errno.EINVAL, what + " '" + text + "' is not a number");
+        }
+    }
+
+    /** A region index, or its vfio-pci name: bar0..bar5, rom, config, vga. */
+    static int region(String text) {
+        String name = text.toLowerCase();
+        if (name.startsWith("bar") && name.length() == 4 && name.charAt(3) >= '0' && name.charAt(3) <= '5') {
+            return name.charAt(3) - '0';
+        }
+        return switch (name) {
+            case "rom" -> Vfio.VFIO_PCI_ROM_REGION_INDEX;
+            case "config" -> Vfio.VFIO_PCI_CONFIG_REGION_INDEX;
+            case "vga" -> Vfio.VFIO_PCI_VGA_REGION_INDEX;
+            default -> (int) number(text, "region");
+        };
+    }
+
+    /** An irq index, or its vfio-pci name: intx, msi, msix, err, req. */
+    static int irq(String text) {
+        return switch (text.toLowerCase()) {
+            case "intx" -> Vfio.VFIO_PCI_INTX_IRQ_INDEX;
+            case "msi" -> Vfio.VFIO_PCI_MSI_IRQ_INDEX;
+            case "msix" -> Vfio.VFIO_PCI_MSIX_IRQ_INDEX;
+            case "err" -> Vfio.VFIO_PCI_ERR_IRQ_INDEX;
+            case "req" -> Vfio.VFIO_PCI_REQ_IRQ_INDEX;
+            default -> (int) number(text, "irq index");
+        };
+    }
+
+    static byte octet(String text) {
+        long value = number(text, "byte");
+        if (value < -128 || value > 255) {
+            throw new ErrnoException(Errno.EINVAL, "byte " + text + " out of range 0..255");
+        }
+        return (byte) value;
+    }
+
+    static String hex(byte[] data) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : data) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            sb.append(String.format("0x%02x", b & 0xff));
+        }
+        return sb.toString();
+    }
+}

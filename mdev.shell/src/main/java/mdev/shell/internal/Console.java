@@ -1,0 +1,178 @@
+package mdev.shell.internal;
+
+import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Converter;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import mdev.core.ErrnoException;
+
+/**
+ * The console of the distribution, run by bnd's launcher on the main thread (a
+ * {@code main.thread} service); its result is the process's exit code and the framework stops
+ * when it returns. {@code --script FILE} runs FILE's commands in order and stops at the first
+ * failure; otherwise commands are read from standard input with a {@code g! } prompt until
+ * {@code exit} or end of input. Errors print as {@code <ERRNO>: <message>}.
+ *
+ * <p>Written here rather than using gogo.jline's shell, which cannot run headless scripts
+ * (see docs/shell.md).
+ */
+@Component(service = Callable.class, property = "main.thread=true")
+public final class Console implements Callable<Integer> {
+    /** Exit code for a failure that carries no errno (unknown command, syntax error, ...). */
+    static final int EXIT_FAILURE = 1;
+    /** bnd's launcher registers itself with the command line in this property. */
+    private static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
+
+    private final CommandProcessor processor;
+    private final BundleContext context;
+
+    @Activate
+    public Console(@Reference CommandProcessor processor, BundleContext context) {
+        this.processor = processor;
+        this.context = context;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        // The process's own streams: gogo's ThreadIO replaces System.out/err with streams that
+        // dispatch to the current session, which would loop back into the session itself.
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+        List<String> args = launcherArguments();
+        int script = args.indexOf("--script");
+        if (script >= 0) {
+            if (script + 1 >= args.size()) {
+                err.println("usage: java -jar mdev-osgi.jar [--script FILE]");
+                return EXIT_FAILURE;
+            }
+            return runScript(Path.of(args.get(script + 1)), out, err);
+        }
+        return interactive(new FileInputStream(FileDescriptor.in), out, err);
+    }
+
+    private List<String> launcherArguments() {
+        try {
+            for (ServiceReference<?> ref : context.getServiceReferences((String) null,
+                    "(" + LAUNCHER_ARGUMENTS + "=*)")) {
+                Object value = ref.getProperty(LAUNCHER_ARGUMENTS);
+                if (value instanceof String[] strings) {
+                    return List.of(strings);
+                }
+            }
+        } catch (InvalidSyntaxException | NullPointerException e) {
+            // no launcher service: no arguments
+        }
+        return List.of();
+    }
+
+    /** Runs every line of {@code file}; returns 0, or the failing command's errno (or 1). */
+    int runScript(Path file, PrintStream out, PrintStream err) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            err.println("cannot read script " + file + ": " + e.getMessage());
+            return EXIT_FAILURE;
+        }
+        CommandSession session = processor.createSession(InputStream.nullInputStream(), out, err);
+        try {
+            int lineNo = 0;
+            for (String line : lines) {
+                lineNo++;
+                String command = line.strip();
+                if (command.isEmpty() || command.startsWith("#")) {
+                    continue;
+                }
+                int status = execute(session, command, out, err);
+                if (status != 0) {
+                    err.println(file + ":" + lineNo + ": failed: " + command);
+                    return status;
+                }
+            }
+            return 0;
+        } finally {
+            session.close();
+        }
+    }
+
+    private int interactive(InputStream in, PrintStream out, PrintStream err) throws IOException {
+        CommandSession session = processor.createSession(in, out, err);
+        try {
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            out.println("mdev-osgi shell: 'help' lists commands, 'exit' stops the framework.");
+            while (true) {
+                out.print("g! ");
+                out.flush();
+                String line = reader.readLine();
+                if (line == null) {
+                    out.println();
+                    return 0;
+                }
+                String command = line.strip();
+                if (command.equals("exit") || command.equals("quit")) {
+                    return 0;
+                }
+                if (!command.isEmpty()) {
+                    execute(session, command, out, err);
+                }
+            }
+        } finally {
+            session.close();
+        }
+    }
+
+    /** Gogo reports a command's exception wrapped in reflection's; show the command's own. */
+    private static Throwable unwrap(Throwable e) {
+        while (e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    /** Executes one command line and prints its result; returns 0 or an exit status. */
+    static int execute(CommandSession session, String command, PrintStream out, PrintStream err) {
+        try {
+            Object result = session.execute(command);
+            if (result != null) {
+                CharSequence text = session.format(result, Converter.INSPECT);
+                out.println(text);
+            }
+            out.flush();
+            return 0;
+        } catch (Exception thrown) {
+            out.flush();
+            Throwable e = unwrap(thrown);
+            if (e instanceof ErrnoException errno) {
+                err.println(errno);
+                return errno.errno().number();
+            }
+            err.println("ERROR: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            if (Boolean.getBoolean("mdev.shell.trace")) {
+                e.printStackTrace(err);
+            }
+            return EXIT_FAILURE;
+        } finally {
+            err.flush();
+        }
+    }
+}

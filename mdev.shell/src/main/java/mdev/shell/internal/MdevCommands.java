@@ -1,0 +1,82 @@
+package mdev.shell.internal;
+
+import java.io.PrintStream;
+import java.util.UUID;
+
+import org.apache.felix.service.command.Descriptor;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import mdev.core.MdevBus;
+import mdev.core.MdevClassId;
+import mdev.core.MdevDevice;
+import mdev.core.MdevType;
+
+/** {@code mdev:*}: the bus, as the kernel's sysfs and mdevctl show it. */
+@Component(service = MdevCommands.class, property = {
+        "osgi.command.scope=mdev",
+        "osgi.command.function=types",
+        "osgi.command.function=list",
+        "osgi.command.function=create",
+        "osgi.command.function=remove" })
+public final class MdevCommands {
+    private final MdevBus bus;
+
+    @Activate
+    public MdevCommands(@Reference MdevBus bus) {
+        this.bus = bus;
+    }
+
+    @Descriptor("list the supported types of every parent")
+    public void types() {
+        print(System.out, null);
+    }
+
+    @Descriptor("list the supported types of one parent")
+    public void types(@Descriptor("parent device") String parent) {
+        print(System.out, parent);
+    }
+
+    private void print(PrintStream out, String parent) {
+        String current = null;
+        for (MdevType t : parent == null ? bus.types() : bus.types(parent)) {
+            if (!t.parent().equals(current)) {
+                current = t.parent();
+                out.println(current);
+            }
+            out.println("  " + t.id());
+            out.println("    Available instances: " + t.availableInstances());
+            out.println("    Device API: " + t.deviceApi());
+            out.println("    Name: " + t.name());
+            if (!t.description().isEmpty()) {
+                out.println("    Description: " + t.description());
+            }
+        }
+    }
+
+    @Descriptor("list the mediated devices: uuid parent type (class, binding, opens)")
+    public void list() {
+        for (MdevDevice d : bus.devices()) {
+            System.out.println(d.uuid() + " " + d.parent() + " " + d.type() + " ("
+                    + MdevClassId.name(d.classId()) + ", " + (bus.isBound(d.uuid()) ? "bound" : "unbound")
+                    + ", open " + d.openCount() + ")");
+        }
+    }
+
+    @Descriptor("create a device with a new random UUID; prints the UUID")
+    public void create(@Descriptor("parent device") String parent, @Descriptor("type id, e.g. mtty-2") String type) {
+        System.out.println(bus.create(parent, type, UUID.randomUUID()).uuid());
+    }
+
+    @Descriptor("create a device with the given UUID; prints the UUID")
+    public void create(@Descriptor("parent device") String parent, @Descriptor("type id, e.g. mtty-2") String type,
+            @Descriptor("device UUID") String uuid) {
+        System.out.println(bus.create(parent, type, Args.uuid(uuid)).uuid());
+    }
+
+    @Descriptor("remove a device")
+    public void remove(@Descriptor("device UUID") String uuid) {
+        bus.remove(Args.uuid(uuid));
+    }
+}

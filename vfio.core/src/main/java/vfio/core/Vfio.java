@@ -1,0 +1,82 @@
+package vfio.core;
+
+/** Constants of {@code include/uapi/linux/vfio.h} (v5.5) used by device files. */
+public final class Vfio {
+    /** VFIO_TYPE: the ioctl type character ';'. */
+    public static final int TYPE = ';';
+    /** VFIO_BASE: the first ioctl number. */
+    public static final int BASE = 100;
+
+    public static final int VFIO_GET_API_VERSION = io(0);
+    public static final int VFIO_CHECK_EXTENSION = io(1);
+    public static final int VFIO_DEVICE_GET_INFO = io(7);
+    public static final int VFIO_DEVICE_GET_REGION_INFO = io(8);
+    public static final int VFIO_DEVICE_GET_IRQ_INFO = io(9);
+    public static final int VFIO_DEVICE_SET_IRQS = io(10);
+    public static final int VFIO_DEVICE_RESET = io(11);
+
+    /** vfio_device_info.flags */
+    public static final int VFIO_DEVICE_FLAGS_RESET = 1 << 0;
+    public static final int VFIO_DEVICE_FLAGS_PCI = 1 << 1;
+    public static final int VFIO_DEVICE_FLAGS_PLATFORM = 1 << 2;
+    public static final int VFIO_DEVICE_FLAGS_AMBA = 1 << 3;
+    public static final int VFIO_DEVICE_FLAGS_CCW = 1 << 4;
+    public static final int VFIO_DEVICE_FLAGS_AP = 1 << 5;
+
+    /** vfio_region_info.flags */
+    public static final int VFIO_REGION_INFO_FLAG_READ = 1 << 0;
+    public static final int VFIO_REGION_INFO_FLAG_WRITE = 1 << 1;
+    public static final int VFIO_REGION_INFO_FLAG_MMAP = 1 << 2;
+    public static final int VFIO_REGION_INFO_FLAG_CAPS = 1 << 3;
+
+    /** vfio_irq_info.flags */
+    public static final int VFIO_IRQ_INFO_EVENTFD = 1 << 0;
+    public static final int VFIO_IRQ_INFO_MASKABLE = 1 << 1;
+    public static final int VFIO_IRQ_INFO_AUTOMASKED = 1 << 2;
+    public static final int VFIO_IRQ_INFO_NORESIZE = 1 << 3;
+
+    /** vfio_irq_set.flags */
+    public static final int VFIO_IRQ_SET_DATA_NONE = 1 << 0;
+    public static final int VFIO_IRQ_SET_DATA_BOOL = 1 << 1;
+    public static final int VFIO_IRQ_SET_DATA_EVENTFD = 1 << 2;
+    public static final int VFIO_IRQ_SET_ACTION_MASK = 1 << 3;
+    public static final int VFIO_IRQ_SET_ACTION_UNMASK = 1 << 4;
+    public static final int VFIO_IRQ_SET_ACTION_TRIGGER = 1 << 5;
+    public static final int VFIO_IRQ_SET_DATA_TYPE_MASK = 0x7;
+    public static final int VFIO_IRQ_SET_ACTION_TYPE_MASK = 0x38;
+
+    /** vfio-pci region indexes. */
+    public static final int VFIO_PCI_BAR0_REGION_INDEX = 0;
+    public static final int VFIO_PCI_BAR1_REGION_INDEX = 1;
+    public static final int VFIO_PCI_BAR2_REGION_INDEX = 2;
+    public static final int VFIO_PCI_BAR3_REGION_INDEX = 3;
+    public static final int VFIO_PCI_BAR4_REGION_INDEX = 4;
+    public static final int VFIO_PCI_BAR5_REGION_INDEX = 5;
+    public static final int VFIO_PCI_ROM_REGION_INDEX = 6;
+    public static final int VFIO_PCI_CONFIG_REGION_INDEX = 7;
+    public static final int VFIO_PCI_VGA_REGION_INDEX = 8;
+    public static final int VFIO_PCI_NUM_REGIONS = 9;
+
+    /** vfio-pci irq indexes. */
+    public static final int VFIO_PCI_INTX_IRQ_INDEX = 0;
+    public static final int VFIO_PCI_MSI_IRQ_INDEX = 1;
+    public static final int VFIO_PCI_MSIX_IRQ_INDEX = 2;
+    public static final int VFIO_PCI_ERR_IRQ_INDEX = 3;
+    public static final int VFIO_PCI_REQ_IRQ_INDEX = 4;
+    public static final int VFIO_PCI_NUM_IRQS = 5;
+
+    /** VFIO_DEVICE_API_PCI_STRING and friends, the device_api attribute values. */
+    public static final String VFIO_DEVICE_API_PCI_STRING = "vfio-pci";
+    public static final String VFIO_DEVICE_API_PLATFORM_STRING = "vfio-platform";
+    public static final String VFIO_DEVICE_API_AMBA_STRING = "vfio-amba";
+    public static final String VFIO_DEVICE_API_CCW_STRING = "vfio-ccw";
+    public static final String VFIO_DEVICE_API_AP_STRING = "vfio-ap";
+
+    private Vfio() {
+    }
+
+    /** _IO(VFIO_TYPE, VFIO_BASE + nr): no direction and no size bits, as vfio.h defines them. */
+    private static int io(int nr) {
+        return (TYPE << 8) | (BASE + nr);
+    }
+}

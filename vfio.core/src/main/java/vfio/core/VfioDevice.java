@@ -1,0 +1,26 @@
+package vfio.core;
+
+import java.util.UUID;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A VFIO device as the vfio-mdev class driver publishes it, one service per bound mediated
+ * device, with the mdev.* properties of its device. Containers and groups come later; for now
+ * a device is opened directly (by finding the service of its UUID).
+ */
+@ProviderType
+public interface VfioDevice {
+    UUID uuid();
+
+    /** The VFIO device name, the mdev's UUID as VFIO_GROUP_GET_DEVICE_FD takes it. */
+    String name();
+
+    /**
+     * Opens the device: takes an open reference on the mdev (its removal answers EBUSY until
+     * the file is closed) and calls the vendor's open. ENODEV once the device has gone.
+     *
+     * @param files the caller's file table, where eventfd numbers of SET_IRQS are resolved
+     */
+    VfioDeviceFile open(FileTable files);
+}

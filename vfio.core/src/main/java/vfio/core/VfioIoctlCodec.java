@@ -1,0 +1,287 @@
+package vfio.core;
+
+import static vfio.core.Vfio.*;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+
+/**
+ * Byte-exact codec of the VFIO device ioctls: {@link #dispatch} is the kernel side (decode,
+ * validate, call the typed {@link VfioDeviceIoctls}, write the reply back in place); the
+ * {@code getInfo}/{@code getRegionInfo}/... methods are the user side that typed callers use.
+ *
+ * <p>An ioctl argument is the struct at {@code arg.position()}; the codec reads and writes it
+ * with absolute, little-endian accesses (it sets the buffer's byte order). A buffer shorter
+ * than what the kernel would copy answers EFAULT, as a bad user pointer does.
+ */
+public final class VfioIoctlCodec {
+    /*
+     * struct vfio_device_info {
+     *     __u32 argsz;        0
+     *     __u32 flags;        4
+     *     __u32 num_regions;  8
+     *     __u32 num_irqs;    12
+     * };                     16 = minsz (offsetofend num_irqs)
+     */
+    public static final int DEVICE_INFO_ARGSZ = 0;
+    public static final int DEVICE_INFO_FLAGS = 4;
+    public static final int DEVICE_INFO_NUM_REGIONS = 8;
+    public static final int DEVICE_INFO_NUM_IRQS = 12;
+    public static final int DEVICE_INFO_MINSZ = 16;
+
+    /*
+     * struct vfio_region_info {
+     *     __u32 argsz;        0
+     *     __u32 flags;        4
+     *     __u32 index;        8
+     *     __u32 cap_offset;  12
+     *     __u64 size;        16
+     *     __u64 offset;      24
+     * };                     32 = minsz (offsetofend offset)
+     */
+    public static final int REGION_INFO_ARGSZ = 0;
+    public static final int REGION_INFO_FLAGS = 4;
+    public static final int REGION_INFO_INDEX = 8;
+    public static final int REGION_INFO_CAP_OFFSET = 12;
+    public static final int REGION_INFO_SIZE = 16;
+    public static final int REGION_INFO_OFFSET = 24;
+    public static final int REGION_INFO_MINSZ = 32;
+
+    /*
+     * struct vfio_irq_info {
+     *     __u32 argsz;   0
+     *     __u32 flags;   4
+     *     __u32 index;   8
+     *     __u32 count;  12
+     * };                16 = minsz (offsetofend count)
+     */
+    public static final int IRQ_INFO_ARGSZ = 0;
+    public static final int IRQ_INFO_FLAGS = 4;
+    public static final int IRQ_INFO_INDEX = 8;
+    public static final int IRQ_INFO_COUNT = 12;
+    public static final int IRQ_INFO_MINSZ = 16;
+
+    /*
+     * struct vfio_irq_set {
+     *     __u32 argsz;   0
+     *     __u32 flags;   4
+     *     __u32 index;   8
+     *     __u32 start;  12
+     *     __u32 count;  16
+     *     __u8  data[]; 20 = minsz (offsetofend count)
+     * };
+     */
+    public static final int IRQ_SET_ARGSZ = 0;
+    public static final int IRQ_SET_FLAGS = 4;
+    public static final int IRQ_SET_INDEX = 8;
+    public static final int IRQ_SET_START = 12;
+    public static final int IRQ_SET_COUNT = 16;
+    public static final int IRQ_SET_DATA = 20;
+    public static final int IRQ_SET_MINSZ = 20;
+
+    private VfioIoctlCodec() {
+    }
+
+    // ---- kernel side --------------------------------------------------------------------
+
+    /** Decodes and runs one device ioctl against {@code device}; returns the ioctl's result. */
+    public static long dispatch(int cmd, ByteBuffer arg, FileTable files, VfioDeviceIoctls device) {
+        if (cmd == VFIO_DEVICE_RESET) {
+            device.reset();
+            return 0;
+        }
+        if (cmd == VFIO_DEVICE_GET_INFO) {
+            int base = begin(arg, DEVICE_INFO_MINSZ, "vfio_device_info");
+            VfioDeviceInfo info = device.getInfo();
+            arg.putInt(base + DEVICE_INFO_FLAGS, info.flags());
+            arg.putInt(base + DEVICE_INFO_NUM_REGIONS, info.numRegions());
+            arg.putInt(base + DEVICE_INFO_NUM_IRQS, info.numIrqs());
+            return 0;
+        }
+        if (cmd == VFIO_DEVICE_GET_REGION_INFO) {
+            int base = begin(arg, REGION_INFO_MINSZ, "vfio_region_info");
+            int index = arg.getInt(base + REGION_INFO_INDEX);
+            int numRegions = device.getInfo().numRegions();
+            if (Integer.compareUnsigned(index, numRegions) >= 0) {
+                throw new ErrnoException(Errno.EINVAL, "region index " + Integer.toUnsignedString(index)
+                        + " >= num_regions " + numRegions);
+            }
+            VfioRegionInfo info = device.getRegionInfo(index);
+            arg.putInt(base + REGION_INFO_FLAGS, info.flags());
+            arg.putInt(base + REGION_INFO_CAP_OFFSET, 0);
+            arg.putLong(base + REGION_INFO_SIZE, info.size());
+            arg.putLong(base + REGION_INFO_OFFSET, info.offset());
+            return 0;
+        }
+        if (cmd == VFIO_DEVICE_GET_IRQ_INFO) {
+            int base = begin(arg, IRQ_INFO_MINSZ, "vfio_irq_info");
+            int index = arg.getInt(base + IRQ_INFO_INDEX);
+            int numIrqs = device.getInfo().numIrqs();
+            if (Integer.compareUnsigned(index, numIrqs) >= 0) {
+                throw new ErrnoException(Errno.EINVAL, "irq index " + Integer.toUnsignedString(index)
+                        + " >= num_irqs " + numIrqs);
+            }
+            VfioIrqInfo info = device.getIrqInfo(index);
+            arg.putInt(base + IRQ_INFO_FLAGS, info.flags());
+            arg.putInt(base + IRQ_INFO_COUNT, info.count());
+            return 0;
+        }
+        if (cmd == VFIO_DEVICE_SET_IRQS) {
+            device.setIrqs(decodeIrqSet(arg, files, device));
+            return 0;
+        }
+        throw new ErrnoException(Errno.ENOTTY, "unknown device ioctl 0x" + Integer.toHexString(cmd));
+    }
+
+    /** Checks the buffer holds {@code minsz} bytes (EFAULT) and argsz >= minsz (EINVAL). */
+    private static int begin(ByteBuffer arg, int minsz, String struct) {
+        if (arg == null || arg.remaining() < minsz) {
+            throw new ErrnoException(Errno.EFAULT, struct + " needs " + minsz + " bytes, buffer has "
+                    + (arg == null ? 0 : arg.remaining()));
+        }
+        arg.order(ByteOrder.LITTLE_ENDIAN);
+        int base = arg.position();
+        int argsz = arg.getInt(base);
+        if (Integer.compareUnsigned(argsz, minsz) < 0) {
+            throw new ErrnoException(Errno.EINVAL, struct + ".argsz " + Integer.toUnsignedString(argsz)
+                    + " < minsz " + minsz);
+        }
+        return base;
+    }
+
+    /**
+     * vfio_set_irqs_validate_and_prepare (drivers/vfio/vfio.c) followed by decoding the data:
+     * checked against the device's num_irqs and the count of the addressed irq index.
+     */
+    static VfioIrqSet decodeIrqSet(ByteBuffer arg, FileTable files, VfioDeviceIoctls device) {
+        int base = begin(arg, IRQ_SET_MINSZ, "vfio_irq_set");
+        int argsz = arg.getInt(base + IRQ_SET_ARGSZ);
+        int flags = arg.getInt(base + IRQ_SET_FLAGS);
+        int index = arg.getInt(base + IRQ_SET_INDEX);
+        int start = arg.getInt(base + IRQ_SET_START);
+        int count = arg.getInt(base + IRQ_SET_COUNT);
+        int maxIrqType = device.getInfo().numIrqs();
+        if (Integer.compareUnsigned(index, maxIrqType) >= 0) {
+            throw new ErrnoException(Errno.EINVAL, "irq index " + Integer.toUnsignedString(index)
+                    + " >= num_irqs " + maxIrqType);
+        }
+        if (Integer.compareUnsigned(count, -1 - start) >= 0) {
+            throw new ErrnoException(Errno.EINVAL, "irq start " + Integer.toUnsignedString(start) + " + count "
+                    + Integer.toUnsignedString(count) + " overflows");
+        }
+        int unknown = flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK);
+        if (unknown != 0) {
+            throw new ErrnoException(Errno.EINVAL, "unknown vfio_irq_set flags 0x" + Integer.toHexString(unknown));
+        }
+        int action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+        if (Integer.bitCount(action) != 1) {
+            throw new ErrnoException(Errno.EINVAL, "vfio_irq_set needs exactly one action, flags 0x"
+                    + Integer.toHexString(flags));
+        }
+        int numIrqs = device.getIrqInfo(index).count();
+        if (Integer.compareUnsigned(start, numIrqs) >= 0 || Long.compareUnsigned(
+                Integer.toUnsignedLong(start) + Integer.toUnsignedLong(count), numIrqs) > 0) {
+            throw new ErrnoException(Errno.EINVAL, "irqs " + Integer.toUnsignedString(start) + ".."
+                    + (Integer.toUnsignedLong(start) + Integer.toUnsignedLong(count) - 1) + " outside index " + index
+                    + " with " + numIrqs + " irq(s)");
+        }
+        int dataType = flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+        int elementSize = switch (dataType) {
+            case VFIO_IRQ_SET_DATA_NONE -> 0;
+            case VFIO_IRQ_SET_DATA_BOOL -> 1;
+            case VFIO_IRQ_SET_DATA_EVENTFD -> 4;
+            default -> throw new ErrnoException(Errno.EINVAL, "vfio_irq_set needs exactly one data type, flags 0x"
+                    + Integer.toHexString(flags));
+        };
+        boolean[] bools = null;
+        EventFd[] eventFds = null;
+        if (elementSize != 0) {
+            long dataSize = (long) count * elementSize;
+            if (Integer.toUnsignedLong(argsz) - IRQ_SET_MINSZ < dataSize) {
+                throw new ErrnoException(Errno.EINVAL, "vfio_irq_set.argsz " + Integer.toUnsignedString(argsz)
+                        + " too small for " + count + " data element(s) of " + elementSize + " byte(s)");
+            }
+            if (arg.remaining() - IRQ_SET_MINSZ < dataSize) {
+                throw new ErrnoException(Errno.EFAULT, "vfio_irq_set data needs " + dataSize
+                        + " bytes, buffer has " + (arg.remaining() - IRQ_SET_MINSZ));
+            }
+            if (elementSize == 1) {
+                bools = new boolean[count];
+                for (int i = 0; i < count; i++) {
+                    bools[i] = arg.get(base + IRQ_SET_DATA + i) != 0;
+                }
+            } else {
+                eventFds = new EventFd[count];
+                for (int i = 0; i < count; i++) {
+                    int fd = arg.getInt(base + IRQ_SET_DATA + 4 * i);
+                    if (fd < -1) {
+                        throw new ErrnoException(Errno.EINVAL, "eventfd " + fd + " is neither an fd nor -1");
+                    }
+                    eventFds[i] = fd == -1 ? null : files.eventFd(fd);
+                }
+            }
+        }
+        return new VfioIrqSet(flags, index, start, count, bools, eventFds);
+    }
+
+    // ---- user side ----------------------------------------------------------------------
+
+    public static VfioDeviceInfo getInfo(VfioDeviceFile file) {
+        ByteBuffer b = struct(DEVICE_INFO_MINSZ);
+        file.ioctl(VFIO_DEVICE_GET_INFO, b);
+        return new VfioDeviceInfo(b.getInt(DEVICE_INFO_FLAGS), b.getInt(DEVICE_INFO_NUM_REGIONS),
+                b.getInt(DEVICE_INFO_NUM_IRQS));
+    }
+
+    public static VfioRegionInfo getRegionInfo(VfioDeviceFile file, int index) {
+        ByteBuffer b = struct(REGION_INFO_MINSZ);
+        b.putInt(REGION_INFO_INDEX, index);
+        file.ioctl(VFIO_DEVICE_GET_REGION_INFO, b);
+        return new VfioRegionInfo(index, b.getInt(REGION_INFO_FLAGS), b.getLong(REGION_INFO_SIZE),
+                b.getLong(REGION_INFO_OFFSET));
+    }
+
+    public static VfioIrqInfo getIrqInfo(VfioDeviceFile file, int index) {
+        ByteBuffer b = struct(IRQ_INFO_MINSZ);
+        b.putInt(IRQ_INFO_INDEX, index);
+        file.ioctl(VFIO_DEVICE_GET_IRQ_INFO, b);
+        return new VfioIrqInfo(index, b.getInt(IRQ_INFO_FLAGS), b.getInt(IRQ_INFO_COUNT));
+    }
+
+    /** Encodes {@code set} as a vfio_irq_set; eventfds get numbers in the file's table. */
+    public static void setIrqs(VfioDeviceFile file, VfioIrqSet set) {
+        int elementSize = switch (set.dataType()) {
+            case VFIO_IRQ_SET_DATA_BOOL -> 1;
+            case VFIO_IRQ_SET_DATA_EVENTFD -> 4;
+            default -> 0;
+        };
+        ByteBuffer b = struct(IRQ_SET_MINSZ + elementSize * set.count());
+        b.putInt(IRQ_SET_FLAGS, set.flags());
+        b.putInt(IRQ_SET_INDEX, set.index());
+        b.putInt(IRQ_SET_START, set.start());
+        b.putInt(IRQ_SET_COUNT, set.count());
+        for (int i = 0; i < set.count() && elementSize != 0; i++) {
+            if (elementSize == 1) {
+                b.put(IRQ_SET_DATA + i, (byte) (set.bools()[i] ? 1 : 0));
+            } else {
+                EventFd e = set.eventFds()[i];
+                b.putInt(IRQ_SET_DATA + 4 * i, e == null ? -1 : file.files().numberOf(e));
+            }
+        }
+        file.ioctl(VFIO_DEVICE_SET_IRQS, b);
+    }
+
+    public static void reset(VfioDeviceFile file) {
+        file.ioctl(VFIO_DEVICE_RESET, null);
+    }
+
+    /** A zeroed struct of {@code size} bytes with argsz set. */
+    private static ByteBuffer struct(int size) {
+        ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, size);
+        return b;
+    }
+}

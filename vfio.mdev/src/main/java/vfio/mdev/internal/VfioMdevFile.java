@@ -1,0 +1,105 @@
+package vfio.mdev.internal;
+
+import java.nio.ByteBuffer;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vfio.core.FileTable;
+import vfio.core.VfioDevice;
+import vfio.core.VfioDeviceFile;
+
+/**
+ * An open VFIO device file. Each call read-locks the device's guard, checks the file and the
+ * device are still there, and forwards to the ops fetched once at bind: no lookup, reflection
+ * or allocation on the way (vfio_mdev.c's forwarders).
+ */
+final class VfioMdevFile implements VfioDeviceFile {
+    private final VfioMdevDevice device;
+    private final FileTable files;
+    private volatile boolean closed;
+
+    VfioMdevFile(VfioMdevDevice device, FileTable files) {
+        this.device = device;
+        this.files = files;
+    }
+
+    @Override
+    public VfioDevice device() {
+        return device;
+    }
+
+    @Override
+    public FileTable files() {
+        return files;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long pos) {
+        long stamp = enter();
+        try {
+            return device.ops.read(dst, pos);
+        } finally {
+            device.guard.unlockRead(stamp);
+        }
+    }
+
+    @Override
+    public int write(ByteBuffer src, long pos) {
+        long stamp = enter();
+        try {
+            return device.ops.write(src, pos);
+        } finally {
+            device.guard.unlockRead(stamp);
+        }
+    }
+
+    @Override
+    public long ioctl(int cmd, ByteBuffer arg) {
+        long stamp = enter();
+        try {
+            return device.ops.ioctl(cmd, arg, files);
+        } finally {
+            device.guard.unlockRead(stamp);
+        }
+    }
+
+    @Override
+    public ByteBuffer mmap(long pos, long length) {
+        long stamp = enter();
+        try {
+            return device.ops.mmap(pos, length);
+        } finally {
+            device.guard.unlockRead(stamp);
+        }
+    }
+
+    @Override
+    public void close() {
+        long stamp = device.guard.readLock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (!device.gone) {
+                device.closed(this);
+            }
+        } finally {
+            device.guard.unlockRead(stamp);
+        }
+    }
+
+    /** Read-locks the guard; EBADF after close, ENODEV once the device has gone. */
+    private long enter() {
+        long stamp = device.guard.readLock();
+        if (closed) {
+            device.guard.unlockRead(stamp);
+            throw new ErrnoException(Errno.EBADF, "device file of " + device.name() + " is closed");
+        }
+        if (device.gone) {
+            device.guard.unlockRead(stamp);
+            throw device.goneError();
+        }
+        return stamp;
+    }
+}
