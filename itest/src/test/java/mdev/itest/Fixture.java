@@ -1,0 +1,121 @@
+package mdev.itest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Collection;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+
+import mdev.core.MdevBus;
+import mdev.core.MdevConstants;
+import mdev.core.MdevDevice;
+import vfio.core.VfioDevice;
+
+/** Helpers shared by the integration tests. */
+final class Fixture {
+    static final long TIMEOUT_MS = 10_000;
+
+    private Fixture() {
+    }
+
+    static Bundle bundle(BundleContext context, String bsn) {
+        for (Bundle b : context.getBundles()) {
+            if (bsn.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("no bundle " + bsn);
+    }
+
+    static void await(String what, BooleanSupplier condition) {
+        long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+
+    static <S> Collection<ServiceReference<S>> refs(BundleContext context, Class<S> type, UUID uuid) {
+        try {
+            return context.getServiceReferences(type, "(" + MdevConstants.UUID + "=" + uuid + ")");
+        } catch (InvalidSyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The VFIO device service of {@code uuid}, or null. */
+    static VfioDevice vfioDeviceOrNull(BundleContext context, UUID uuid) {
+        for (ServiceReference<VfioDevice> ref : refs(context, VfioDevice.class, uuid)) {
+            VfioDevice device = context.getService(ref);
+            if (device != null) {
+                context.ungetService(ref);
+                return device;
+            }
+        }
+        return null;
+    }
+
+    static VfioDevice vfioDevice(BundleContext context, UUID uuid) {
+        await("VFIO device " + uuid, () -> vfioDeviceOrNull(context, uuid) != null);
+        return vfioDeviceOrNull(context, uuid);
+    }
+
+    static boolean hasMdevService(BundleContext context, UUID uuid) {
+        return !refs(context, MdevDevice.class, uuid).isEmpty();
+    }
+
+    static void awaitParent(MdevBus bus, String parent) {
+        await("parent " + parent, () -> bus.parents().contains(parent));
+    }
+
+    static void start(Bundle bundle) {
+        try {
+            bundle.start();
+        } catch (BundleException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static void stop(Bundle bundle) {
+        try {
+            bundle.stop();
+        } catch (BundleException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The bus service as it is now (it changes when mdev.core restarts). */
+    static MdevBus bus(BundleContext context) {
+        await("the mdev bus", () -> context.getServiceReference(MdevBus.class) != null);
+        return context.getService(context.getServiceReference(MdevBus.class));
+    }
+
+    /** Every test leaves the framework as it found it: bundles active, bus empty. */
+    static void reset(BundleContext context) {
+        for (String bsn : new String[] { "mdev.core", "vfio.core", "vfio.mdev", "samples.mtty" }) {
+            Bundle b = bundle(context, bsn);
+            if (b.getState() != Bundle.ACTIVE) {
+                start(b);
+            }
+        }
+        MdevBus bus = bus(context);
+        awaitParent(bus, "mtty");
+        for (MdevDevice d : bus.devices()) {
+            bus.remove(d.uuid());
+        }
+        assertThat(bus.devices()).isEmpty();
+    }
+}
