@@ -93,7 +93,9 @@ class ConcurrentHotPlugIT {
             assertThat(bus.device(uuid).orElseThrow().openCount()).as("no open left behind").isZero();
         }
         assertThat(bus.types("mtty").get(0).availableInstances()).isEqualTo(24 - DEVICES);
-        assertThat(Thread.activeCount()).as("no thread leaked").isLessThanOrEqualTo(threadsBefore);
+        // A leak per cycle would show as a hundred threads; the margin is for threads the
+        // framework may start once on its own.
+        assertThat(Thread.activeCount()).as("no thread leaked").isLessThanOrEqualTo(threadsBefore + 4);
     }
 
     private void createAll(List<UUID> uuids) {

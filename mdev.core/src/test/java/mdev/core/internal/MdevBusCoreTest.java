@@ -290,6 +290,39 @@ class MdevBusCoreTest {
     }
 
     @Test
+    void concurrentCreatesOfOneUuidLetExactlyOneWin() throws Exception {
+        parent.free = 100;
+        int threads = 8;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+        java.util.concurrent.atomic.AtomicInteger wins = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger eexist = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> all = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    start.await();
+                    bus.create("p0", "fake-1", a);
+                    wins.incrementAndGet();
+                } catch (ErrnoException e) {
+                    if (e.errno() == Errno.EEXIST) {
+                        eexist.incrementAndGet();
+                    }
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            all.add(t);
+            t.start();
+        }
+        for (Thread t : all) {
+            t.join(10_000);
+        }
+        assertThat(wins.get()).isEqualTo(1);
+        assertThat(eexist.get()).isEqualTo(threads - 1);
+        assertThat(parent.free).isEqualTo(99);
+    }
+
+    @Test
     void errnoExceptionPrintsAsErrnoColonMessage() {
         ErrnoException e = new ErrnoException(Errno.ENOSPC, "no room");
         assertThat(e).hasToString("ENOSPC: no room");
