@@ -12,17 +12,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
-import mdev.core.MdevBus;
 import vfio.core.FileTable;
 import vfio.core.VfioDevice;
 import vfio.core.VfioDeviceFile;
@@ -32,21 +26,9 @@ import vfio.core.VfioRegions;
  * (e) 8 threads do region I/O on 8 devices while samples.mtty is stopped and started 100
  * times: no deadlock, no leaked device or thread, and every call succeeds or answers ENODEV.
  */
-class ConcurrentHotPlugIT {
+class ConcurrentHotPlugIT extends BusTest {
     static final int DEVICES = 8;
     static final int CYCLES = 100;
-
-    @InjectBundleContext
-    BundleContext context;
-
-    @InjectService
-    MdevBus bus;
-
-    @BeforeEach
-    @AfterEach
-    void clean() {
-        Fixture.reset(context);
-    }
 
     @Test
     void regionIoWhileTheVendorBundleComesAndGoes() throws Exception {

@@ -8,17 +8,11 @@ import java.util.List;
 import java.util.UUID;
 
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
-import mdev.core.MdevBus;
 import mdev.core.MdevDevice;
 import vfio.core.FileTable;
 import vfio.core.Vfio;
@@ -26,18 +20,7 @@ import vfio.core.VfioDeviceFile;
 import vfio.core.VfioRegions;
 
 /** (b)-(d): vendor and class-driver bundles stopped, started, uninstalled while devices are in use. */
-class HotPlugIT {
-    @InjectBundleContext
-    BundleContext context;
-
-    @InjectService
-    MdevBus bus;
-
-    @BeforeEach
-    @AfterEach
-    void clean() {
-        Fixture.reset(context);
-    }
+class HotPlugIT extends BusTest {
 
     private static void assertEnodev(ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOfSatisfying(ErrnoException.class,

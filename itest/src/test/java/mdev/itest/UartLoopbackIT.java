@@ -7,16 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.osgi.framework.BundleContext;
-import org.osgi.test.common.annotation.InjectBundleContext;
-import org.osgi.test.common.annotation.InjectService;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
-import mdev.core.MdevBus;
 import mdev.core.MdevClassId;
 import mdev.core.MdevDevice;
 import mdev.core.MdevType;
@@ -27,18 +21,7 @@ import vfio.core.VfioDeviceFile;
 import vfio.core.VfioIrqSet;
 
 /** (a) mtty devices created on the bus, opened through vfio.mdev, used as UARTs. */
-class UartLoopbackIT {
-    @InjectBundleContext
-    BundleContext context;
-
-    @InjectService
-    MdevBus bus;
-
-    @BeforeEach
-    @AfterEach
-    void clean() {
-        Fixture.reset(context);
-    }
+class UartLoopbackIT extends BusTest {
 
     @Test
     void typesAndAvailableInstancesFollowCreates() {

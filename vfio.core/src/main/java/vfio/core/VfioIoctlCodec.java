@@ -103,12 +103,7 @@ public final class VfioIoctlCodec {
         }
         if (cmd == VFIO_DEVICE_GET_REGION_INFO) {
             int base = begin(arg, REGION_INFO_MINSZ, "vfio_region_info");
-            int index = arg.getInt(base + REGION_INFO_INDEX);
-            int numRegions = device.getInfo().numRegions();
-            if (Integer.compareUnsigned(index, numRegions) >= 0) {
-                throw new ErrnoException(Errno.EINVAL, "region index " + Integer.toUnsignedString(index)
-                        + " >= num_regions " + numRegions);
-            }
+            int index = checkIndex(arg.getInt(base + REGION_INFO_INDEX), device.getInfo().numRegions(), "region");
             VfioRegionInfo info = device.getRegionInfo(index);
             arg.putInt(base + REGION_INFO_FLAGS, info.flags());
             arg.putInt(base + REGION_INFO_CAP_OFFSET, 0);
@@ -118,12 +113,7 @@ public final class VfioIoctlCodec {
         }
         if (cmd == VFIO_DEVICE_GET_IRQ_INFO) {
             int base = begin(arg, IRQ_INFO_MINSZ, "vfio_irq_info");
-            int index = arg.getInt(base + IRQ_INFO_INDEX);
-            int numIrqs = device.getInfo().numIrqs();
-            if (Integer.compareUnsigned(index, numIrqs) >= 0) {
-                throw new ErrnoException(Errno.EINVAL, "irq index " + Integer.toUnsignedString(index)
-                        + " >= num_irqs " + numIrqs);
-            }
+            int index = checkIndex(arg.getInt(base + IRQ_INFO_INDEX), device.getInfo().numIrqs(), "irq");
             VfioIrqInfo info = device.getIrqInfo(index);
             arg.putInt(base + IRQ_INFO_FLAGS, info.flags());
             arg.putInt(base + IRQ_INFO_COUNT, info.count());
@@ -134,6 +124,15 @@ public final class VfioIoctlCodec {
             return 0;
         }
         throw new ErrnoException(Errno.ENOTTY, "unknown device ioctl 0x" + Integer.toHexString(cmd));
+    }
+
+    /** EINVAL unless {@code index} (unsigned, as in the struct) is below {@code count}. */
+    private static int checkIndex(int index, int count, String what) {
+        if (Integer.compareUnsigned(index, count) >= 0) {
+            throw new ErrnoException(Errno.EINVAL, what + " index " + Integer.toUnsignedString(index) + " >= num_"
+                    + what + "s " + count);
+        }
+        return index;
     }
 
     /** Checks the buffer holds {@code minsz} bytes (EFAULT) and argsz >= minsz (EINVAL). */
@@ -163,11 +162,7 @@ public final class VfioIoctlCodec {
         int index = arg.getInt(base + IRQ_SET_INDEX);
         int start = arg.getInt(base + IRQ_SET_START);
         int count = arg.getInt(base + IRQ_SET_COUNT);
-        int maxIrqType = device.getInfo().numIrqs();
-        if (Integer.compareUnsigned(index, maxIrqType) >= 0) {
-            throw new ErrnoException(Errno.EINVAL, "irq index " + Integer.toUnsignedString(index)
-                    + " >= num_irqs " + maxIrqType);
-        }
+        checkIndex(index, device.getInfo().numIrqs(), "irq");
         if (Integer.compareUnsigned(count, -1 - start) >= 0) {
             throw new ErrnoException(Errno.EINVAL, "irq start " + Integer.toUnsignedString(start) + " + count "
                     + Integer.toUnsignedString(count) + " overflows");

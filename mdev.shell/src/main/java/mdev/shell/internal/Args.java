@@ -58,6 +58,15 @@ final class Args {
         };
     }
 
+    /** A byte count for one shell access, at most a page. */
+    static int count(String text) {
+        long n = number(text, "count");
+        if (n < 0 || n > 4096) {
+            throw new ErrnoException(Errno.EINVAL, "count " + text + " out of range 0..4096");
+        }
+        return (int) n;
+    }
+
     static byte octet(String text) {
         long value = number(text, "byte");
         if (value < -128 || value > 255) {

@@ -167,12 +167,8 @@ public final class VfioCommands {
     public void read(CommandSession session, @Descriptor("device UUID") String uuid,
             @Descriptor("region: bar0..bar5, config or an index") String region,
             @Descriptor("offset in the region") String offset, @Descriptor("number of bytes") String count) {
-        long n = Args.number(count, "count");
-        if (n < 0 || n > 4096) {
-            throw new ErrnoException(Errno.EINVAL, "count " + count + " out of range 0..4096");
-        }
         System.out.println(Args.hex(file(session, uuid).readRegion(Args.region(region),
-                Args.number(offset, "offset"), (int) n)));
+                Args.number(offset, "offset"), Args.count(count))));
     }
 
     @Descriptor("read one byte of a region")
@@ -212,12 +208,9 @@ public final class VfioCommands {
         VfioDeviceFile file = file(session, uuid);
         int index = Args.region(region);
         long at = Args.number(offset, "offset");
-        long n = Args.number(count, "count");
-        if (n < 0 || n > 4096) {
-            throw new ErrnoException(Errno.EINVAL, "count " + count + " out of range 0..4096");
-        }
+        int n = Args.count(count);
         StringBuilder text = new StringBuilder();
-        for (long i = 0; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             text.append((char) (file.readRegion(index, at, 1)[0] & 0xff));
         }
         System.out.println(text);
