@@ -71,16 +71,16 @@ public final class Console implements Callable<Integer> {
     }
 
     private List<String> launcherArguments() {
+        ServiceReference<?>[] refs;
         try {
-            for (ServiceReference<?> ref : context.getServiceReferences((String) null,
-                    "(" + LAUNCHER_ARGUMENTS + "=*)")) {
-                Object value = ref.getProperty(LAUNCHER_ARGUMENTS);
-                if (value instanceof String[] strings) {
-                    return List.of(strings);
-                }
+            refs = context.getServiceReferences((String) null, "(" + LAUNCHER_ARGUMENTS + "=*)");
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        for (ServiceReference<?> ref : refs == null ? new ServiceReference<?>[0] : refs) {
+            if (ref.getProperty(LAUNCHER_ARGUMENTS) instanceof String[] strings) {
+                return List.of(strings);
             }
-        } catch (InvalidSyntaxException | NullPointerException e) {
-            // no launcher service: no arguments
         }
         return List.of();
     }
