@@ -3,6 +3,7 @@ package mdev.core;
 /** The Linux errno values this project answers with, by their kernel names and numbers. */
 public enum Errno {
     EPERM(1),
+    E2BIG(7),
     ENOENT(2),
     EIO(5),
     EBADF(9),

@@ -7,8 +7,49 @@ public final class Vfio {
     /** VFIO_BASE: the first ioctl number. */
     public static final int BASE = 100;
 
+    /** VFIO_API_VERSION: what VFIO_GET_API_VERSION answers. */
+    public static final int VFIO_API_VERSION = 0;
+
+    /** Extensions and IOMMU types (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU). */
+    public static final int VFIO_TYPE1_IOMMU = 1;
+    public static final int VFIO_SPAPR_TCE_IOMMU = 2;
+    public static final int VFIO_TYPE1v2_IOMMU = 3;
+    public static final int VFIO_DMA_CC_IOMMU = 4;
+    public static final int VFIO_EEH = 5;
+    public static final int VFIO_TYPE1_NESTING_IOMMU = 6;
+    public static final int VFIO_SPAPR_TCE_v2_IOMMU = 7;
+    public static final int VFIO_NOIOMMU_IOMMU = 8;
+
     public static final int VFIO_GET_API_VERSION = io(0);
     public static final int VFIO_CHECK_EXTENSION = io(1);
+    public static final int VFIO_SET_IOMMU = io(2);
+    public static final int VFIO_GROUP_GET_STATUS = io(3);
+    public static final int VFIO_GROUP_SET_CONTAINER = io(4);
+    public static final int VFIO_GROUP_UNSET_CONTAINER = io(5);
+    public static final int VFIO_GROUP_GET_DEVICE_FD = io(6);
+    public static final int VFIO_IOMMU_GET_INFO = io(12);
+    public static final int VFIO_IOMMU_MAP_DMA = io(13);
+    public static final int VFIO_IOMMU_UNMAP_DMA = io(14);
+    /** Seed 002: vSVA ioctls. */
+    public static final int VFIO_IOMMU_PASID_REQUEST = io(22);
+    public static final int VFIO_IOMMU_SET_PASID_QUOTA = io(23);
+    public static final int VFIO_NESTING_GET_IOMMU_UAPI_VERSION = io(24);
+    public static final int VFIO_IOMMU_BIND = io(25);
+    public static final int VFIO_IOMMU_CACHE_INVALIDATE = io(26);
+
+    /** vfio_group_status.flags */
+    public static final int VFIO_GROUP_FLAGS_VIABLE = 1 << 0;
+    public static final int VFIO_GROUP_FLAGS_CONTAINER_SET = 1 << 1;
+
+    /** vfio_iommu_type1_info.flags and its capabilities. */
+    public static final int VFIO_IOMMU_INFO_PGSIZES = 1 << 0;
+    public static final int VFIO_IOMMU_INFO_CAPS = 1 << 1;
+    public static final int VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE = 1;
+    public static final int VFIO_IOMMU_TYPE1_INFO_CAP_NESTING = 2;
+
+    /** vfio_iommu_type1_dma_map.flags */
+    public static final int VFIO_DMA_MAP_FLAG_READ = 1 << 0;
+    public static final int VFIO_DMA_MAP_FLAG_WRITE = 1 << 1;
     public static final int VFIO_DEVICE_GET_INFO = io(7);
     public static final int VFIO_DEVICE_GET_REGION_INFO = io(8);
     public static final int VFIO_DEVICE_GET_IRQ_INFO = io(9);

@@ -23,4 +23,11 @@ public interface VfioDevice {
      * @param files the caller's file table, where eventfd numbers of SET_IRQS are resolved
      */
     VfioDeviceFile open(FileTable files);
+
+    /**
+     * Opens the device inside a container (VFIO_GROUP_GET_DEVICE_FD): the vendor's open gets
+     * {@code context}, and {@code onRelease} runs once when this open ends, by close or
+     * because the device went, after every lock of the device is released.
+     */
+    VfioDeviceFile open(FileTable files, VfioDeviceContext context, Runnable onRelease);
 }

@@ -20,6 +20,14 @@ public interface VfioDeviceOps {
         throw missing("open");
     }
 
+    /**
+     * The device is opened with its context: vendors that reach guest memory keep
+     * {@code context.dma()} for this open. By default, {@link #open()}.
+     */
+    default void open(VfioDeviceContext context) {
+        open();
+    }
+
     /** The last reference of one open is closed. */
     default void release() {
     }

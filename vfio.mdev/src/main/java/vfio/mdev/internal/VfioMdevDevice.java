@@ -9,6 +9,7 @@ import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevDevice;
 import vfio.core.FileTable;
+import vfio.core.VfioDeviceContext;
 import vfio.core.VfioDevice;
 import vfio.core.VfioDeviceFile;
 import vfio.core.VfioDeviceOps;
@@ -43,10 +44,20 @@ final class VfioMdevDevice implements VfioDevice {
         return mdev.uuid().toString();
     }
 
+    /** The open-by-UUID path: no container, so the vendor's DMA answers EINVAL. */
+    private static final VfioDeviceContext NO_CONTAINER = () -> {
+        throw new ErrnoException(Errno.EINVAL, "the device was opened outside a container with an IOMMU");
+    };
+
     @Override
     public VfioDeviceFile open(FileTable fileTable) {
-        if (fileTable == null) {
-            throw new ErrnoException(Errno.EINVAL, "open of " + name() + " needs a file table");
+        return open(fileTable, NO_CONTAINER, null);
+    }
+
+    @Override
+    public VfioDeviceFile open(FileTable fileTable, VfioDeviceContext context, Runnable onRelease) {
+        if (fileTable == null || context == null) {
+            throw new ErrnoException(Errno.EINVAL, "open of " + name() + " needs a file table and a context");
         }
         long stamp = guard.readLock();
         try {
@@ -55,12 +66,12 @@ final class VfioMdevDevice implements VfioDevice {
             }
             mdev.acquire();
             try {
-                ops.open();
+                ops.open(context);
             } catch (RuntimeException e) {
                 mdev.release();
                 throw e;
             }
-            VfioMdevFile file = new VfioMdevFile(this, fileTable);
+            VfioMdevFile file = new VfioMdevFile(this, fileTable, onRelease);
             synchronized (this) {
                 files.add(file);
             }
@@ -70,8 +81,11 @@ final class VfioMdevDevice implements VfioDevice {
         }
     }
 
-    /** Called by a file's close with the guard read-locked and the device not gone. */
-    void closed(VfioMdevFile file) {
+    /**
+     * Called by a file's close with the guard read-locked and the device not gone; returns
+     * whether this ended an open (then the file runs its onRelease after unlocking).
+     */
+    boolean closed(VfioMdevFile file) {
         boolean wasOpen;
         synchronized (this) {
             wasOpen = files.remove(file);
@@ -83,6 +97,7 @@ final class VfioMdevDevice implements VfioDevice {
                 mdev.release();
             }
         }
+        return wasOpen;
     }
 
     ErrnoException goneError() {
@@ -94,7 +109,7 @@ final class VfioMdevDevice implements VfioDevice {
      * the vendor sees each open matched by a release.
      */
     void shutdown() {
-        List<VfioMdevFile> open;
+        List<VfioMdevFile> open = List.of();
         long stamp = guard.writeLock();
         try {
             if (gone) {
@@ -117,6 +132,10 @@ final class VfioMdevDevice implements VfioDevice {
             }
         } finally {
             guard.unlockWrite(stamp);
+        }
+        // Outside the guard: onRelease takes the group's and container's locks.
+        for (VfioMdevFile file : open) {
+            file.runOnRelease();
         }
     }
 }

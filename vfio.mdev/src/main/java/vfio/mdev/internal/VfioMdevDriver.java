@@ -11,6 +11,7 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
@@ -20,22 +21,32 @@ import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
 import vfio.core.VfioDevice;
 import vfio.core.VfioDeviceOps;
+import vfio.core.VfioGroupRegistration;
+import vfio.core.VfioService;
 
 /**
  * The vfio-mdev class driver (drivers/vfio/mdev/vfio_mdev.c): binds every mdev of class id
- * VFIO and publishes a {@link VfioDevice} service for it that forwards to the device's ops.
+ * VFIO, puts it in an IOMMU group of its own and publishes a {@link VfioDevice} service for it
+ * that forwards to the device's ops.
  */
 @Component(service = MdevClassDriver.class, property = MdevConstants.CLASS_ID + ":Integer=" + MdevClassId.VFIO)
 public final class VfioMdevDriver implements MdevClassDriver {
+    /** Service property of a VFIO device: the number of its IOMMU group. */
+    public static final String VFIO_GROUP = "vfio.group";
+
     private final BundleContext context;
     private final Map<UUID, Binding> bindings = new ConcurrentHashMap<>();
 
-    private record Binding(VfioMdevDevice device, ServiceRegistration<VfioDevice> registration) {
+    private final VfioService vfio;
+
+    private record Binding(VfioMdevDevice device, ServiceRegistration<VfioDevice> registration,
+            VfioGroupRegistration group) {
     }
 
     @Activate
-    public VfioMdevDriver(BundleContext context) {
+    public VfioMdevDriver(BundleContext context, @Reference VfioService vfio) {
         this.context = context;
+        this.vfio = vfio;
     }
 
     @Override
@@ -49,8 +60,17 @@ public final class VfioMdevDriver implements MdevClassDriver {
         props.put(MdevConstants.PARENT, mdev.parent());
         props.put(MdevConstants.TYPE, mdev.type());
         props.put(MdevConstants.CLASS_ID, mdev.classId());
-        ServiceRegistration<VfioDevice> registration = context.registerService(VfioDevice.class, device, props);
-        bindings.put(mdev.uuid(), new Binding(device, registration));
+        // Each mdev gets an IOMMU group of its own (mdev_attach_iommu + vfio_add_group_dev).
+        VfioGroupRegistration group = vfio.addGroupDevice(device);
+        props.put(VFIO_GROUP, group.groupId());
+        ServiceRegistration<VfioDevice> registration;
+        try {
+            registration = context.registerService(VfioDevice.class, device, props);
+        } catch (RuntimeException e) {
+            group.remove();
+            throw e;
+        }
+        bindings.put(mdev.uuid(), new Binding(device, registration, group));
     }
 
     @Override
@@ -59,8 +79,14 @@ public final class VfioMdevDriver implements MdevClassDriver {
         if (binding == null) {
             return;
         }
+        release(binding);
+    }
+
+    /** Service first, then open files (they answer ENODEV from here on), then the group. */
+    private static void release(Binding binding) {
         unregister(binding.registration());
         binding.device().shutdown();
+        binding.group().remove();
     }
 
     /** This bundle stops: the bus unbinds our devices when our service goes, this is a backstop. */
@@ -69,8 +95,7 @@ public final class VfioMdevDriver implements MdevClassDriver {
         for (UUID uuid : bindings.keySet()) {
             Binding binding = bindings.remove(uuid);
             if (binding != null) {
-                unregister(binding.registration());
-                binding.device().shutdown();
+                release(binding);
             }
         }
     }

@@ -16,11 +16,13 @@ import vfio.core.VfioDeviceFile;
 final class VfioMdevFile implements VfioDeviceFile {
     private final VfioMdevDevice device;
     private final FileTable files;
+    private final Runnable onRelease;
     private volatile boolean closed;
 
-    VfioMdevFile(VfioMdevDevice device, FileTable files) {
+    VfioMdevFile(VfioMdevDevice device, FileTable files, Runnable onRelease) {
         this.device = device;
         this.files = files;
+        this.onRelease = onRelease;
     }
 
     @Override
@@ -75,17 +77,31 @@ final class VfioMdevFile implements VfioDeviceFile {
 
     @Override
     public void close() {
+        boolean ended = false;
         long stamp = device.guard.readLock();
         try {
-            if (closed) {
-                return;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
             }
-            closed = true;
             if (!device.gone) {
-                device.closed(this);
+                ended = device.closed(this);
             }
         } finally {
             device.guard.unlockRead(stamp);
+        }
+        files.forget(this);
+        if (ended) {
+            runOnRelease();
+        }
+    }
+
+    /** Tells whoever opened this file through a group that the open has ended. */
+    void runOnRelease() {
+        if (onRelease != null) {
+            onRelease.run();
         }
     }
 

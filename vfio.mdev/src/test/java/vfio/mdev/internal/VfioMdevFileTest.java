@@ -153,7 +153,7 @@ class VfioMdevFileTest {
 
     @Test
     void theDriverRefusesADeviceWhoseOpsAreNotVfioOps() {
-        VfioMdevDriver driver = new VfioMdevDriver(null);
+        VfioMdevDriver driver = new VfioMdevDriver(null, null);
         assertErrno(Errno.EINVAL, () -> driver.bind(new Mdev(new Object())));
     }
 

@@ -1,0 +1,52 @@
+package vfio.core;
+
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * An open container ({@code /dev/vfio/vfio}). Value ioctls (GET_API_VERSION, CHECK_EXTENSION,
+ * SET_IOMMU) take their argument as a number; the others take their struct in a buffer and
+ * go to the container's IOMMU once one is set (EINVAL before).
+ */
+@ProviderType
+public interface VfioContainer extends AutoCloseable {
+    /** This container's number in the file table it was opened with. */
+    int fd();
+
+    VmAddressSpace vm();
+
+    long ioctl(int cmd, long arg);
+
+    long ioctl(int cmd, ByteBuffer arg);
+
+    /** Closes this file; the container lives on while groups are set to it. */
+    @Override
+    void close();
+
+    default int apiVersion() {
+        return (int) ioctl(Vfio.VFIO_GET_API_VERSION, 0);
+    }
+
+    default boolean checkExtension(int extension) {
+        return ioctl(Vfio.VFIO_CHECK_EXTENSION, extension) > 0;
+    }
+
+    default void setIommu(int type) {
+        ioctl(Vfio.VFIO_SET_IOMMU, type);
+    }
+
+    default VfioIommuInfo iommuInfo() {
+        return VfioType1Codec.getInfo(this);
+    }
+
+    /** VFIO_IOMMU_MAP_DMA of {@code size} bytes of the VM at {@code vaddr} to {@code iova}. */
+    default void mapDma(long vaddr, long iova, long size, int flags) {
+        VfioType1Codec.mapDma(this, vaddr, iova, size, flags);
+    }
+
+    /** VFIO_IOMMU_UNMAP_DMA; returns the size unmapped. */
+    default long unmapDma(long iova, long size) {
+        return VfioType1Codec.unmapDma(this, iova, size);
+    }
+}

@@ -1,0 +1,44 @@
+package vfio.core;
+
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * What a vendor driver reaches guest memory through: the IOMMU of the container its device is
+ * in (the kernel's vfio_pin_pages, vfio_unpin_pages, vfio_dma_rw and the DMA-unmap notifier).
+ * Addresses are IOVAs; nothing here goes around the IOMMU.
+ */
+@ProviderType
+public interface VfioDma {
+    int IOMMU_READ = 1;
+    int IOMMU_WRITE = 2;
+
+    /** VFIO_PIN_PAGES_MAX_ENTRIES: at most this many pages per call (E2BIG beyond). */
+    int PIN_PAGES_MAX_ENTRIES = 512;
+
+    /**
+     * vfio_pin_pages: pins the pages whose IOVA page numbers are {@code userPfns} and returns
+     * their host page numbers (the VM's virtual page numbers). The caller must have an unmap
+     * listener registered (EINVAL otherwise); EINVAL for a page no mapping covers, EPERM for a
+     * mapping without {@code prot}, EACCES on a type1 (v1) IOMMU. All or nothing.
+     */
+    long[] pinPages(long[] userPfns, int prot);
+
+    /**
+     * vfio_unpin_pages: drops one pin of each page; returns how many were given. EINVAL for a
+     * page no mapping covers; a page not pinned is passed over, as the kernel does.
+     */
+    int unpinPages(long[] userPfns);
+
+    /** Reads {@code dst.remaining()} bytes of guest memory at {@code iova}; EFAULT if unmapped. */
+    void read(long iova, ByteBuffer dst);
+
+    /** Writes {@code src.remaining()} bytes at {@code iova}; EFAULT if unmapped, EPERM if read-only. */
+    void write(long iova, ByteBuffer src);
+
+    /** VFIO_IOMMU_NOTIFY_DMA_UNMAP: called before pinned pages of an unmapped range go. */
+    void addUnmapListener(VfioDmaUnmapListener listener);
+
+    void removeUnmapListener(VfioDmaUnmapListener listener);
+}

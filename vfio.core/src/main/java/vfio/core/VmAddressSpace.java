@@ -1,0 +1,97 @@
+package vfio.core;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+
+/**
+ * The memory of one VM process (the kernel's {@code mm}): page-aligned buffers at virtual
+ * addresses. VFIO_IOMMU_MAP_DMA maps IOVA ranges onto it; a container is opened on behalf of
+ * one address space, which is also the unit of PASID quota and reclaim.
+ */
+public final class VmAddressSpace {
+    public static final int PAGE_SHIFT = 12;
+    public static final long PAGE_SIZE = 1L << PAGE_SHIFT;
+    private static final AtomicLong IDS = new AtomicLong();
+
+    /** A mapped range of the address space. */
+    public record Region(long vaddr, long size) {
+    }
+
+    private final long id = IDS.incrementAndGet();
+    private final String name;
+    /** Regions by start address; guarded by {@code this}. */
+    private final TreeMap<Long, ByteBuffer> regions = new TreeMap<>();
+
+    public VmAddressSpace(String name) {
+        this.name = name;
+    }
+
+    /** A number unique to this address space in this JVM. */
+    public long id() {
+        return id;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Maps {@code size} bytes of fresh zeroed memory at {@code vaddr} (mmap with MAP_FIXED on
+     * a free range). EINVAL for unaligned or empty ranges and ranges over 2 GiB; EEXIST over
+     * memory already mapped.
+     */
+    public synchronized ByteBuffer allocate(long vaddr, long size) {
+        if (size <= 0 || size > Integer.MAX_VALUE - PAGE_SIZE + 1 || ((vaddr | size) & (PAGE_SIZE - 1)) != 0
+                || vaddr < 0 || vaddr + size < 0) {
+            throw new ErrnoException(Errno.EINVAL, "bad VM memory range 0x" + Long.toHexString(vaddr) + "+0x"
+                    + Long.toHexString(size) + " (page-aligned, 1 page .. 2 GiB)");
+        }
+        Map.Entry<Long, ByteBuffer> below = regions.floorEntry(vaddr + size - 1);
+        if (below != null && below.getKey() + below.getValue().capacity() > vaddr) {
+            throw new ErrnoException(Errno.EEXIST, "VM memory at 0x" + Long.toHexString(below.getKey())
+                    + " overlaps 0x" + Long.toHexString(vaddr) + "+0x" + Long.toHexString(size));
+        }
+        ByteBuffer memory = ByteBuffer.allocate((int) size);
+        regions.put(vaddr, memory);
+        return memory.duplicate();
+    }
+
+    /** Unmaps the region that starts at {@code vaddr}; EINVAL if none does. */
+    public synchronized void free(long vaddr) {
+        if (regions.remove(vaddr) == null) {
+            throw new ErrnoException(Errno.EINVAL, "no VM memory region starts at 0x" + Long.toHexString(vaddr));
+        }
+    }
+
+    /**
+     * A view of {@code [vaddr, vaddr + size)}, which must lie in one region: EFAULT otherwise,
+     * as get_user_pages fails on unmapped user memory. The view shares the memory.
+     */
+    public synchronized ByteBuffer view(long vaddr, long size) {
+        Map.Entry<Long, ByteBuffer> region = regions.floorEntry(vaddr);
+        if (size <= 0 || region == null || vaddr - region.getKey() + size > region.getValue().capacity()) {
+            throw new ErrnoException(Errno.EFAULT, "VM " + name + " has no memory at 0x" + Long.toHexString(vaddr)
+                    + "+0x" + Long.toHexString(size));
+        }
+        int offset = (int) (vaddr - region.getKey());
+        return region.getValue().slice(offset, (int) size);
+    }
+
+    public synchronized List<Region> regions() {
+        List<Region> list = new ArrayList<>();
+        regions.forEach((vaddr, memory) -> list.add(new Region(vaddr, memory.capacity())));
+        return list;
+    }
+
+    @Override
+    public String toString() {
+        return "VM " + name;
+    }
+}

@@ -1,0 +1,57 @@
+package vfio.type1.internal;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vfio.core.Vfio;
+import vfio.core.VfioIommu;
+import vfio.core.VfioIommuDriver;
+import vfio.core.VmAddressSpace;
+
+/**
+ * The type1 IOMMU driver (vfio_iommu_driver_ops_type1), serving VFIO_TYPE1_IOMMU and
+ * VFIO_TYPE1v2_IOMMU. Stopping this bundle releases every IOMMU it opened: their containers
+ * answer ENODEV and every mapping and pin is gone.
+ */
+@Component(service = VfioIommuDriver.class, property = {
+        VfioIommuDriver.TYPE_PROPERTY + ":Integer=" + Vfio.VFIO_TYPE1_IOMMU,
+        VfioIommuDriver.TYPE_PROPERTY + ":Integer=" + Vfio.VFIO_TYPE1v2_IOMMU })
+public final class Type1Driver implements VfioIommuDriver {
+    private final Set<Type1Iommu> open = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public int checkExtension(int extension) {
+        return switch (extension) {
+            case Vfio.VFIO_TYPE1_IOMMU, Vfio.VFIO_TYPE1v2_IOMMU -> 1;
+            default -> 0;
+        };
+    }
+
+    @Override
+    public VfioIommu open(int type, VmAddressSpace vm) {
+        if (checkExtension(type) <= 0) {
+            throw new ErrnoException(Errno.EINVAL, "type1 does not serve IOMMU type " + type);
+        }
+        Type1Iommu[] self = new Type1Iommu[1];
+        self[0] = new Type1Iommu(type, vm, () -> open.remove(self[0]));
+        open.add(self[0]);
+        return self[0];
+    }
+
+    /** IOMMUs open now (for tests and the shell). */
+    Set<Type1Iommu> openIommus() {
+        return Set.copyOf(open);
+    }
+
+    @Deactivate
+    void deactivate() {
+        for (Type1Iommu iommu : Set.copyOf(open)) {
+            iommu.release();
+        }
+    }
+}

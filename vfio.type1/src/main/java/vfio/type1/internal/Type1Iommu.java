@@ -1,0 +1,420 @@
+package vfio.type1.internal;
+
+import static vfio.type1.internal.PlatformIommu.PAGE_SHIFT;
+import static vfio.type1.internal.PlatformIommu.PAGE_SIZE;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vfio.core.Vfio;
+import vfio.core.VfioDma;
+import vfio.core.VfioDmaUnmapListener;
+import vfio.core.VfioIommu;
+import vfio.core.VfioIommuGroup;
+import vfio.core.VfioIommuInfo;
+import vfio.core.VfioType1Codec;
+import vfio.core.VmAddressSpace;
+
+/**
+ * The type1 IOMMU of one container (struct vfio_iommu): DMA mappings of the VM's memory by
+ * IOVA, kept in a tree ordered by IOVA (unsigned) so that map, unmap and translate cost
+ * O(log n) with 100k mappings, and the pins mdev vendors hold on them.
+ *
+ * <p>{@code lock} is the kernel's iommu->lock; unmap listeners are called without it, since
+ * they unpin through this same object.
+ */
+final class Type1Iommu implements VfioIommu, VfioDma {
+    /** The dma_entry_limit module parameter's default (U16_MAX). */
+    static final int DMA_ENTRY_LIMIT = 65535;
+    /** How often an unmap tells listeners before giving up on pages they keep pinned. */
+    private static final int UNPIN_RETRIES = 10;
+
+    private final boolean v2;
+    private final VmAddressSpace vm;
+    private final Runnable onRelease;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Mappings by IOVA; guarded by lock. */
+    private final TreeMap<Long, DmaMapping> dmas = new TreeMap<>(Long::compareUnsigned);
+    private int dmaAvail = DMA_ENTRY_LIMIT;
+    private final List<VfioIommuGroup> groups = new ArrayList<>();
+    private final List<VfioDmaUnmapListener> listeners = new CopyOnWriteArrayList<>();
+    private boolean released;
+
+    Type1Iommu(int type, VmAddressSpace vm, Runnable onRelease) {
+        this.v2 = type != Vfio.VFIO_TYPE1_IOMMU;
+        this.vm = vm;
+        this.onRelease = onRelease;
+    }
+
+    private void checkLive() {
+        if (released) {
+            throw new ErrnoException(Errno.ENODEV, "the type1 IOMMU of " + vm + " has been released");
+        }
+    }
+
+    // ---- container side -------------------------------------------------------------------
+
+    @Override
+    public void attachGroup(VfioIommuGroup group) {
+        lock.lock();
+        try {
+            checkLive();
+            for (VfioIommuGroup g : groups) {
+                if (g.id() == group.id()) {
+                    throw new ErrnoException(Errno.EINVAL, "group " + group.id() + " is already attached");
+                }
+            }
+            groups.add(group);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void detachGroup(VfioIommuGroup group) {
+        lock.lock();
+        try {
+            groups.removeIf(g -> g.id() == group.id());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long ioctl(int cmd, ByteBuffer arg) {
+        if (cmd == Vfio.VFIO_IOMMU_GET_INFO) {
+            lock.lock();
+            try {
+                checkLive();
+                VfioType1Codec.putInfo(arg, new VfioIommuInfo(0, PlatformIommu.PGSIZE_BITMAP,
+                        PlatformIommu.IOVA_RANGES, 0));
+                return 0;
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (cmd == Vfio.VFIO_IOMMU_MAP_DMA) {
+            VfioType1Codec.DmaMap map = VfioType1Codec.decodeMap(arg);
+            map(map.iova(), map.size(), map.vaddr(), map.flags());
+            return 0;
+        }
+        if (cmd == Vfio.VFIO_IOMMU_UNMAP_DMA) {
+            long[] unmap = VfioType1Codec.decodeUnmap(arg);
+            VfioType1Codec.putUnmapped(arg, unmap(unmap[0], unmap[1]));
+            return 0;
+        }
+        throw new ErrnoException(Errno.ENOTTY, "unknown type1 ioctl 0x" + Integer.toHexString(cmd));
+    }
+
+    /** vfio_dma_do_map. */
+    void map(long iova, long size, long vaddr, int flags) {
+        int prot = ((flags & Vfio.VFIO_DMA_MAP_FLAG_READ) != 0 ? IOMMU_READ : 0)
+                | ((flags & Vfio.VFIO_DMA_MAP_FLAG_WRITE) != 0 ? IOMMU_WRITE : 0);
+        long mask = PAGE_SIZE - 1;
+        if (prot == 0 || size == 0 || ((size | iova | vaddr) & mask) != 0) {
+            throw new ErrnoException(Errno.EINVAL, "DMA map of 0x" + Long.toHexString(vaddr) + " at iova 0x"
+                    + Long.toHexString(iova) + " size 0x" + Long.toHexString(size)
+                    + " needs READ and/or WRITE and page alignment");
+        }
+        if (Long.compareUnsigned(iova + size - 1, iova) < 0 || Long.compareUnsigned(vaddr + size - 1, vaddr) < 0) {
+            throw new ErrnoException(Errno.EINVAL, "DMA map at iova 0x" + Long.toHexString(iova) + " size 0x"
+                    + Long.toHexString(size) + " wraps around");
+        }
+        lock.lock();
+        try {
+            checkLive();
+            DmaMapping existing = find(iova, size);
+            if (existing != null) {
+                throw new ErrnoException(Errno.EEXIST, "iova 0x" + Long.toHexString(iova) + " size 0x"
+                        + Long.toHexString(size) + " overlaps the mapping at 0x" + Long.toHexString(existing.iova));
+            }
+            if (dmaAvail == 0) {
+                throw new ErrnoException(Errno.ENOSPC, "dma_entry_limit of " + DMA_ENTRY_LIMIT + " mappings reached");
+            }
+            if (!PlatformIommu.iovaValid(iova, iova + size - 1)) {
+                throw new ErrnoException(Errno.EINVAL, "iova 0x" + Long.toHexString(iova) + " size 0x"
+                        + Long.toHexString(size) + " is outside the IOVA ranges");
+            }
+            ByteBuffer memory = vm.view(vaddr, size);
+            dmas.put(iova, new DmaMapping(iova, size, vaddr, prot, memory));
+            dmaAvail--;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** vfio_dma_do_unmap with v2 rules; returns the size unmapped. */
+    long unmap(long iova, long size) {
+        long mask = PAGE_SIZE - 1;
+        if ((iova & mask) != 0 || size == 0 || (size & mask) != 0
+                || Long.compareUnsigned(iova + size - 1, iova) < 0) {
+            throw new ErrnoException(Errno.EINVAL, "DMA unmap at iova 0x" + Long.toHexString(iova) + " size 0x"
+                    + Long.toHexString(size) + " needs page alignment and no wrap");
+        }
+        long last = iova + size - 1;
+        for (int attempt = 0;; attempt++) {
+            List<DmaMapping> pinnedOnes = new ArrayList<>();
+            lock.lock();
+            try {
+                checkLive();
+                DmaMapping first = find(iova, 1);
+                if (first != null && first.iova != iova) {
+                    throw new ErrnoException(Errno.EINVAL, "iova 0x" + Long.toHexString(iova)
+                            + " is inside the mapping at 0x" + Long.toHexString(first.iova) + ": no partial unmap");
+                }
+                DmaMapping end = find(last, 1);
+                if (end != null && end.last() != last) {
+                    throw new ErrnoException(Errno.EINVAL, "the end 0x" + Long.toHexString(last)
+                            + " is inside the mapping at 0x" + Long.toHexString(end.iova) + ": no partial unmap");
+                }
+                Map<Long, DmaMapping> inRange = range(iova, last);
+                for (DmaMapping dma : inRange.values()) {
+                    if (!dma.pinned.isEmpty()) {
+                        pinnedOnes.add(dma);
+                    }
+                }
+                if (pinnedOnes.isEmpty()) {
+                    long unmapped = 0;
+                    for (DmaMapping dma : new ArrayList<>(inRange.values())) {
+                        dmas.remove(dma.iova);
+                        dmaAvail++;
+                        unmapped += dma.size;
+                    }
+                    return unmapped;
+                }
+                if (attempt >= UNPIN_RETRIES) {
+                    throw new ErrnoException(Errno.EBUSY, "pages at iova 0x" + Long.toHexString(pinnedOnes.get(0).iova)
+                            + " stay pinned after " + UNPIN_RETRIES + " unmap notifications");
+                }
+            } finally {
+                lock.unlock();
+            }
+            // VFIO_IOMMU_NOTIFY_DMA_UNMAP, without the lock: listeners unpin through us.
+            for (DmaMapping dma : pinnedOnes) {
+                for (VfioDmaUnmapListener listener : listeners) {
+                    listener.dmaUnmapped(dma.iova, dma.size);
+                }
+            }
+        }
+    }
+
+    /** The mapping overlapping {@code [start, start + size)} (vfio_find_dma), or null. */
+    private DmaMapping find(long start, long size) {
+        Map.Entry<Long, DmaMapping> e = dmas.floorEntry(start + size - 1);
+        return e != null && Long.compareUnsigned(e.getValue().last(), start) >= 0 ? e.getValue() : null;
+    }
+
+    /** Mappings that start within {@code [first, last]}. */
+    private Map<Long, DmaMapping> range(long first, long last) {
+        return dmas.subMap(first, true, last, true);
+    }
+
+    @Override
+    public VfioDma dma() {
+        return this;
+    }
+
+    @Override
+    public void release() {
+        lock.lock();
+        try {
+            if (released) {
+                return;
+            }
+            released = true;
+            dmas.clear();
+            groups.clear();
+            listeners.clear();
+        } finally {
+            lock.unlock();
+        }
+        onRelease.run();
+    }
+
+    // ---- vendor side (VfioDma) ------------------------------------------------------------
+
+    @Override
+    public long[] pinPages(long[] userPfns, int prot) {
+        if (userPfns == null || userPfns.length == 0 || prot == 0 || (prot & ~(IOMMU_READ | IOMMU_WRITE)) != 0) {
+            throw new ErrnoException(Errno.EINVAL, "pin needs pages and a READ/WRITE protection, prot " + prot);
+        }
+        if (userPfns.length > PIN_PAGES_MAX_ENTRIES) {
+            throw new ErrnoException(Errno.E2BIG, userPfns.length + " pages in one pin, at most " + PIN_PAGES_MAX_ENTRIES);
+        }
+        if (!v2) {
+            throw new ErrnoException(Errno.EACCES, "pinning needs a type1v2 IOMMU");
+        }
+        lock.lock();
+        try {
+            checkLive();
+            if (listeners.isEmpty()) {
+                throw new ErrnoException(Errno.EINVAL, "register a DMA unmap listener before pinning");
+            }
+            DmaMapping[] found = new DmaMapping[userPfns.length];
+            for (int i = 0; i < userPfns.length; i++) {
+                long iova = pageIova(userPfns[i]);
+                DmaMapping dma = find(iova, PAGE_SIZE);
+                if (dma == null) {
+                    throw new ErrnoException(Errno.EINVAL, "no DMA mapping at iova 0x" + Long.toHexString(iova));
+                }
+                if ((dma.prot & prot) != prot) {
+                    throw new ErrnoException(Errno.EPERM, "the mapping at iova 0x" + Long.toHexString(dma.iova)
+                            + " does not allow prot " + prot);
+                }
+                found[i] = dma;
+            }
+            long[] hostPfns = new long[userPfns.length];
+            for (int i = 0; i < userPfns.length; i++) {
+                long iova = userPfns[i] << PAGE_SHIFT;
+                found[i].pinned.merge(iova, 1, Integer::sum);
+                hostPfns[i] = (found[i].vaddr + (iova - found[i].iova)) >>> PAGE_SHIFT;
+            }
+            return hostPfns;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int unpinPages(long[] userPfns) {
+        if (userPfns == null || userPfns.length == 0) {
+            throw new ErrnoException(Errno.EINVAL, "unpin needs pages");
+        }
+        if (userPfns.length > PIN_PAGES_MAX_ENTRIES) {
+            throw new ErrnoException(Errno.E2BIG, userPfns.length + " pages in one unpin, at most " + PIN_PAGES_MAX_ENTRIES);
+        }
+        if (!v2) {
+            throw new ErrnoException(Errno.EACCES, "pinning needs a type1v2 IOMMU");
+        }
+        lock.lock();
+        try {
+            checkLive();
+            DmaMapping[] found = new DmaMapping[userPfns.length];
+            for (int i = 0; i < userPfns.length; i++) {
+                long iova = pageIova(userPfns[i]);
+                found[i] = find(iova, PAGE_SIZE);
+                if (found[i] == null) {
+                    throw new ErrnoException(Errno.EINVAL, "no DMA mapping at iova 0x" + Long.toHexString(iova));
+                }
+            }
+            for (int i = 0; i < userPfns.length; i++) {
+                found[i].pinned.computeIfPresent(userPfns[i] << PAGE_SHIFT, (k, n) -> n > 1 ? n - 1 : null);
+            }
+            return userPfns.length;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static long pageIova(long pfn) {
+        if (pfn < 0 || pfn > (PlatformIommu.APERTURE_END >>> PAGE_SHIFT)) {
+            throw new ErrnoException(Errno.EINVAL, "page number 0x" + Long.toHexString(pfn) + " is outside the IOVA space");
+        }
+        return pfn << PAGE_SHIFT;
+    }
+
+    @Override
+    public void read(long iova, ByteBuffer dst) {
+        access(iova, dst, false);
+    }
+
+    @Override
+    public void write(long iova, ByteBuffer src) {
+        access(iova, src, true);
+    }
+
+    /** vfio_dma_rw: checks the whole range first, then copies mapping by mapping. */
+    private void access(long iova, ByteBuffer buffer, boolean write) {
+        int length = buffer.remaining();
+        if (length == 0) {
+            return;
+        }
+        if (Long.compareUnsigned(iova + length - 1, iova) < 0) {
+            throw new ErrnoException(Errno.EFAULT, "access at iova 0x" + Long.toHexString(iova) + " wraps around");
+        }
+        lock.lock();
+        try {
+            checkLive();
+            int need = write ? IOMMU_WRITE : IOMMU_READ;
+            for (long at = iova, left = length; left > 0;) {
+                DmaMapping dma = find(at, 1);
+                if (dma == null) {
+                    throw new ErrnoException(Errno.EFAULT, "no DMA mapping at iova 0x" + Long.toHexString(at));
+                }
+                if ((dma.prot & need) == 0) {
+                    throw new ErrnoException(Errno.EPERM, "the mapping at iova 0x" + Long.toHexString(dma.iova)
+                            + " is not " + (write ? "writable" : "readable"));
+                }
+                long chunk = Math.min(left, dma.last() - at + 1);
+                at += chunk;
+                left -= chunk;
+            }
+            for (long at = iova; buffer.hasRemaining();) {
+                DmaMapping dma = find(at, 1);
+                int offset = (int) (at - dma.iova);
+                int chunk = (int) Math.min(buffer.remaining(), dma.size - offset);
+                if (write) {
+                    dma.memory.put(offset, buffer, buffer.position(), chunk);
+                } else {
+                    buffer.put(buffer.position(), dma.memory, offset, chunk);
+                }
+                buffer.position(buffer.position() + chunk);
+                at += chunk;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void addUnmapListener(VfioDmaUnmapListener listener) {
+        lock.lock();
+        try {
+            checkLive();
+            listeners.add(listener);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void removeUnmapListener(VfioDmaUnmapListener listener) {
+        listeners.remove(listener);
+    }
+
+    // ---- introspection for the shell and tests --------------------------------------------
+
+    /** A snapshot of the mappings: iova, size, vaddr, prot, pinned pages. */
+    List<long[]> mappings() {
+        lock.lock();
+        try {
+            List<long[]> list = new ArrayList<>();
+            for (DmaMapping dma : dmas.values()) {
+                list.add(new long[] { dma.iova, dma.size, dma.vaddr, dma.prot, dma.pinned.size() });
+            }
+            return list;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int mappingCount() {
+        lock.lock();
+        try {
+            return dmas.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    VmAddressSpace vm() {
+        return vm;
+    }
+}
