@@ -1,8 +1,8 @@
 package mdev.shell.internal;
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 
@@ -13,26 +13,38 @@ import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevConstants;
 import vfio.core.EventFd;
-import vfio.core.FileTable;
 import vfio.core.Vfio;
+import vfio.core.VfioContainer;
 import vfio.core.VfioDevice;
 import vfio.core.VfioDeviceFile;
 import vfio.core.VfioDeviceInfo;
+import vfio.core.VfioGroup;
+import vfio.core.VfioIommuInfo;
 import vfio.core.VfioIrqInfo;
 import vfio.core.VfioIrqSet;
 import vfio.core.VfioRegionInfo;
+import vfio.core.VfioService;
 
 /**
- * {@code vfio:*}: open VFIO devices by UUID and drive them by hand. Open files, eventfds and
- * the file table belong to the shell session, as fds belong to a process.
+ * {@code vfio:*}: containers, groups and device files, driven by hand. Everything opened
+ * belongs to the shell session, as fds belong to a process.
  */
 @Component(service = VfioCommands.class, property = {
         "osgi.command.scope=vfio",
+        "osgi.command.function=container",
+        "osgi.command.function=group",
+        "osgi.command.function=setcontainer",
+        "osgi.command.function=unsetcontainer",
+        "osgi.command.function=iommu",
+        "osgi.command.function=iommuinfo",
+        "osgi.command.function=map",
+        "osgi.command.function=unmap",
         "osgi.command.function=open",
         "osgi.command.function=close",
         "osgi.command.function=files",
@@ -46,33 +58,97 @@ import vfio.core.VfioRegionInfo;
         "osgi.command.function=events",
         "osgi.command.function=reset" })
 public final class VfioCommands {
-    private static final String STATE = "vfio.session";
-
     private final BundleContext context;
-
-    /** What one shell session has open. */
-    private static final class SessionState {
-        final FileTable files = new FileTable();
-        final Map<UUID, VfioDeviceFile> open = new LinkedHashMap<>();
-        /** Interrupt eventfds by "uuid/irq-index". */
-        final Map<String, EventFd> eventFds = new LinkedHashMap<>();
-    }
+    private final VfioService vfio;
 
     @Activate
-    public VfioCommands(BundleContext context) {
+    public VfioCommands(BundleContext context, @Reference VfioService vfio) {
         this.context = context;
+        this.vfio = vfio;
     }
 
-    private static SessionState state(CommandSession session) {
-        synchronized (session) {
-            SessionState s = (SessionState) session.get(STATE);
-            if (s == null) {
-                s = new SessionState();
-                session.put(STATE, s);
-            }
-            return s;
+    // ---- containers and groups ------------------------------------------------------------
+
+    @Descriptor("open a container for a VM (open /dev/vfio/vfio); prints its fd")
+    public void container(CommandSession session, @Descriptor("VM name") String vm) {
+        ShellSession s = ShellSession.of(session);
+        System.out.println("container " + vfio.openContainer(s.vm(vm), s.files).fd());
+    }
+
+    private VfioGroup group(ShellSession s, UUID uuid) {
+        int id = vfio.groupOf(uuid.toString());
+        VfioGroup group = s.groups.get(id);
+        if (group == null) {
+            group = vfio.openGroup(id, s.files);
+            s.groups.put(id, group);
+        }
+        return group;
+    }
+
+    @Descriptor("open the IOMMU group of a device; prints its number and status")
+    public void group(CommandSession session, @Descriptor("device UUID") String uuid) {
+        VfioGroup group = group(ShellSession.of(session), Args.uuid(uuid));
+        int status = group.status();
+        System.out.println("group " + group.id() + " fd " + group.fd()
+                + ((status & Vfio.VFIO_GROUP_FLAGS_VIABLE) != 0 ? " viable" : "")
+                + ((status & Vfio.VFIO_GROUP_FLAGS_CONTAINER_SET) != 0 ? " container-set" : ""));
+    }
+
+    @Descriptor("put a device's group into a container (VFIO_GROUP_SET_CONTAINER)")
+    public void setcontainer(CommandSession session, @Descriptor("device UUID") String uuid,
+            @Descriptor("container fd") String containerFd) {
+        ShellSession s = ShellSession.of(session);
+        group(s, Args.uuid(uuid)).setContainer(s.container(containerFd));
+    }
+
+    @Descriptor("take a device's group out of its container (VFIO_GROUP_UNSET_CONTAINER)")
+    public void unsetcontainer(CommandSession session, @Descriptor("device UUID") String uuid) {
+        group(ShellSession.of(session), Args.uuid(uuid)).unsetContainer();
+    }
+
+    @Descriptor("set a container's IOMMU (VFIO_SET_IOMMU): type1, type1v2 (default) or a number")
+    public void iommu(CommandSession session, @Descriptor("container fd") String containerFd,
+            @Descriptor("IOMMU type") String... type) {
+        int t = type.length == 0 ? Vfio.VFIO_TYPE1v2_IOMMU : switch (type[0]) {
+            case "type1" -> Vfio.VFIO_TYPE1_IOMMU;
+            case "type1v2" -> Vfio.VFIO_TYPE1v2_IOMMU;
+            case "nesting" -> Vfio.VFIO_TYPE1_NESTING_IOMMU;
+            default -> (int) Args.number(type[0], "IOMMU type");
+        };
+        ShellSession.of(session).container(containerFd).setIommu(t);
+    }
+
+    @Descriptor("show VFIO_IOMMU_GET_INFO of a container")
+    public void iommuinfo(CommandSession session, @Descriptor("container fd") String containerFd) {
+        VfioIommuInfo info = ShellSession.of(session).container(containerFd).iommuInfo();
+        System.out.printf("flags 0x%x, iova_pgsizes 0x%x%n", info.flags(), info.iovaPgsizes());
+        for (VfioIommuInfo.IovaRange r : info.iovaRanges()) {
+            System.out.printf("iova range 0x%x-0x%x%n", r.start(), r.end());
+        }
+        if (info.pasidFormat() != 0) {
+            System.out.println("nesting: pasid_format " + info.pasidFormat());
         }
     }
+
+    @Descriptor("map VM memory for DMA (VFIO_IOMMU_MAP_DMA); access r, w or rw (default)")
+    public void map(CommandSession session, @Descriptor("container fd") String containerFd,
+            @Descriptor("VM virtual address") String vaddr, @Descriptor("IOVA") String iova,
+            @Descriptor("size") String size, @Descriptor("r, w or rw") String... access) {
+        String a = access.length == 0 ? "rw" : access[0];
+        int flags = (a.contains("r") ? Vfio.VFIO_DMA_MAP_FLAG_READ : 0) | (a.contains("w") ? Vfio.VFIO_DMA_MAP_FLAG_WRITE : 0);
+        ShellSession.of(session).container(containerFd).mapDma(Args.number(vaddr, "vaddr"), Args.number(iova, "iova"),
+                Args.number(size, "size"), flags);
+    }
+
+    @Descriptor("unmap an IOVA range (VFIO_IOMMU_UNMAP_DMA); prints the size unmapped")
+    public void unmap(CommandSession session, @Descriptor("container fd") String containerFd,
+            @Descriptor("IOVA") String iova, @Descriptor("size") String size) {
+        long unmapped = ShellSession.of(session).container(containerFd).unmapDma(Args.number(iova, "iova"),
+                Args.number(size, "size"));
+        System.out.printf("unmapped 0x%x%n", unmapped);
+    }
+
+    // ---- device files -------------------------------------------------------------------
 
     private VfioDevice find(UUID uuid) {
         try {
@@ -91,45 +167,51 @@ public final class VfioCommands {
         throw new ErrnoException(Errno.ENODEV, "no VFIO device " + uuid + " (not created, or not bound to vfio.mdev)");
     }
 
-    private static VfioDeviceFile file(CommandSession session, String uuid) {
-        UUID id = Args.uuid(uuid);
-        VfioDeviceFile file = state(session).open.get(id);
-        if (file == null) {
-            throw new ErrnoException(Errno.EBADF, "device " + id + " is not open in this session (vfio:open it)");
-        }
-        return file;
-    }
-
-    @Descriptor("open a VFIO device by its mdev UUID")
+    @Descriptor("open a device: through its group if this session set it to a container, else directly by UUID")
     public void open(CommandSession session, @Descriptor("device UUID") String uuid) {
         UUID id = Args.uuid(uuid);
-        SessionState s = state(session);
-        if (s.open.containsKey(id)) {
+        ShellSession s = ShellSession.of(session);
+        if (s.devices.containsKey(id)) {
             throw new ErrnoException(Errno.EBUSY, "device " + id + " is already open in this session");
         }
-        s.open.put(id, find(id).open(s.files));
-        System.out.println("opened " + id);
+        VfioGroup group = s.groups.get(groupOrMinusOne(id));
+        boolean inContainer = group != null && (group.status() & Vfio.VFIO_GROUP_FLAGS_CONTAINER_SET) != 0;
+        VfioDeviceFile file = inContainer ? group.getDevice(id.toString()) : find(id).open(s.files);
+        s.devices.put(id, file);
+        System.out.println("opened " + id + (inContainer ? " in group " + group.id() : ""));
     }
 
-    @Descriptor("close a VFIO device opened in this session")
+    private int groupOrMinusOne(UUID id) {
+        try {
+            return vfio.groupOf(id.toString());
+        } catch (ErrnoException e) {
+            return -1;
+        }
+    }
+
+    @Descriptor("close a device opened in this session")
     public void close(CommandSession session, @Descriptor("device UUID") String uuid) {
-        VfioDeviceFile file = file(session, uuid);
-        state(session).open.remove(file.device().uuid());
-        state(session).eventFds.keySet().removeIf(k -> k.startsWith(file.device().uuid() + "/"));
+        ShellSession s = ShellSession.of(session);
+        VfioDeviceFile file = s.device(uuid);
+        UUID id = file.device().uuid();
+        s.devices.remove(id);
+        s.eventFds.keySet().removeIf(k -> k.startsWith(id + "/"));
         file.close();
-        System.out.println("closed " + file.device().uuid());
+        System.out.println("closed " + id);
     }
 
-    @Descriptor("list the devices open in this session")
+    @Descriptor("list what this session has open")
     public void files(CommandSession session) {
-        for (UUID id : state(session).open.keySet()) {
-            System.out.println(id);
+        ShellSession s = ShellSession.of(session);
+        s.groups.forEach((id, g) -> System.out.println("group " + id + " fd " + g.fd()));
+        for (UUID id : s.devices.keySet()) {
+            System.out.println("device " + id);
         }
     }
 
     @Descriptor("show VFIO_DEVICE_GET_INFO, every region and every irq of an open device")
     public void info(CommandSession session, @Descriptor("device UUID") String uuid) {
-        VfioDeviceFile file = file(session, uuid);
+        VfioDeviceFile file = ShellSession.of(session).device(uuid);
         PrintStream out = System.out;
         VfioDeviceInfo info = file.getInfo();
         out.printf("flags 0x%x%s, %d regions, %d irqs%n", info.flags(), deviceFlags(info.flags()), info.numRegions(),
@@ -167,7 +249,7 @@ public final class VfioCommands {
     public void read(CommandSession session, @Descriptor("device UUID") String uuid,
             @Descriptor("region: bar0..bar5, config or an index") String region,
             @Descriptor("offset in the region") String offset, @Descriptor("number of bytes") String count) {
-        System.out.println(Args.hex(file(session, uuid).readRegion(Args.region(region),
+        System.out.println(Args.hex(ShellSession.of(session).device(uuid).readRegion(Args.region(region),
                 Args.number(offset, "offset"), Args.count(count))));
     }
 
@@ -188,16 +270,16 @@ public final class VfioCommands {
         for (int i = 0; i < bytes.length; i++) {
             data[i] = Args.octet(bytes[i]);
         }
-        file(session, uuid).writeRegion(Args.region(region), Args.number(offset, "offset"), data);
+        ShellSession.of(session).device(uuid).writeRegion(Args.region(region), Args.number(offset, "offset"), data);
     }
 
     @Descriptor("write a text one byte at a time to one register (e.g. a UART's THR)")
     public void puts(CommandSession session, @Descriptor("device UUID") String uuid, @Descriptor("region") String region,
             @Descriptor("register offset") String offset, @Descriptor("text") String text) {
-        VfioDeviceFile file = file(session, uuid);
+        VfioDeviceFile file = ShellSession.of(session).device(uuid);
         int index = Args.region(region);
         long at = Args.number(offset, "offset");
-        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)) {
+        for (byte b : text.getBytes(StandardCharsets.ISO_8859_1)) {
             file.writeRegion(index, at, b);
         }
     }
@@ -205,7 +287,7 @@ public final class VfioCommands {
     @Descriptor("read bytes one at a time from one register (e.g. a UART's RBR); prints them as text")
     public void gets(CommandSession session, @Descriptor("device UUID") String uuid, @Descriptor("region") String region,
             @Descriptor("register offset") String offset, @Descriptor("number of bytes") String count) {
-        VfioDeviceFile file = file(session, uuid);
+        VfioDeviceFile file = ShellSession.of(session).device(uuid);
         int index = Args.region(region);
         long at = Args.number(offset, "offset");
         int n = Args.count(count);
@@ -219,23 +301,26 @@ public final class VfioCommands {
     @Descriptor("give an irq index an eventfd trigger (VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER, DATA_EVENTFD)")
     public void irq(CommandSession session, @Descriptor("device UUID") String uuid,
             @Descriptor("irq: intx, msi, req or an index") String irq) {
-        VfioDeviceFile file = file(session, uuid);
+        ShellSession s = ShellSession.of(session);
+        VfioDeviceFile file = s.device(uuid);
         int index = Args.irq(irq);
         EventFd eventFd = new EventFd();
         file.setIrqs(VfioIrqSet.trigger(index, 0, eventFd));
-        state(session).eventFds.put(file.device().uuid() + "/" + index, eventFd);
-        System.out.println("irq " + index + " -> eventfd " + state(session).files.numberOf(eventFd));
+        s.eventFds.put(file.device().uuid() + "/" + index, eventFd);
+        System.out.println("irq " + index + " -> eventfd " + s.files.numberOf(eventFd));
     }
 
     @Descriptor("unmask INTx after it fired (VFIO_IRQ_SET_ACTION_UNMASK)")
     public void unmask(CommandSession session, @Descriptor("device UUID") String uuid) {
-        file(session, uuid).setIrqs(VfioIrqSet.none(Vfio.VFIO_IRQ_SET_ACTION_UNMASK, Vfio.VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+        ShellSession.of(session).device(uuid)
+                .setIrqs(VfioIrqSet.none(Vfio.VFIO_IRQ_SET_ACTION_UNMASK, Vfio.VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
     }
 
     @Descriptor("read and reset the eventfd counters of a device's irqs")
     public void events(CommandSession session, @Descriptor("device UUID") String uuid) {
-        UUID id = file(session, uuid).device().uuid();
-        for (Map.Entry<String, EventFd> e : state(session).eventFds.entrySet()) {
+        ShellSession s = ShellSession.of(session);
+        UUID id = s.device(uuid).device().uuid();
+        for (Map.Entry<String, EventFd> e : s.eventFds.entrySet()) {
             if (e.getKey().startsWith(id + "/")) {
                 long count;
                 try {
@@ -250,6 +335,6 @@ public final class VfioCommands {
 
     @Descriptor("reset the device (VFIO_DEVICE_RESET)")
     public void reset(CommandSession session, @Descriptor("device UUID") String uuid) {
-        file(session, uuid).reset();
+        ShellSession.of(session).device(uuid).reset();
     }
 }
