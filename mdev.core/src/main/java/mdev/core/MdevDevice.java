@@ -34,6 +34,16 @@ public interface MdevDevice {
     void setDeviceOps(Object ops);
 
     /**
+     * {@code mdev_set_iommu_device}: makes the device IOMMU-backed by naming the physical
+     * device whose IOMMU isolates it (with an aux domain). Only during the parent's create;
+     * EBUSY afterwards, EINVAL for an empty name.
+     */
+    void setIommuDevice(String physicalDevice);
+
+    /** {@code mdev_get_iommu_device}: the physical IOMMU device, if the device is IOMMU-backed. */
+    java.util.Optional<String> iommuDevice();
+
+    /**
      * Takes an open reference for a class driver: while any is held, removing the device
      * answers EBUSY. ENODEV if the device is being removed or gone.
      */

@@ -37,6 +37,16 @@ public final class Vfio {
     public static final int VFIO_IOMMU_BIND = io(25);
     public static final int VFIO_IOMMU_CACHE_INVALIDATE = io(26);
 
+    /** vfio_iommu_type1_pasid_request.flags (seed 002). */
+    public static final int VFIO_IOMMU_PASID_ALLOC = 1 << 0;
+    public static final int VFIO_IOMMU_PASID_FREE = 1 << 1;
+    /** VFIO_DEFAULT_PASID_QUOTA: PASIDs a VM may hold unless its quota is set. */
+    public static final int VFIO_DEFAULT_PASID_QUOTA = 1000;
+    /** IOMMU_UAPI_VERSION of include/uapi/linux/iommu.h in the v5.6 era. */
+    public static final int IOMMU_UAPI_VERSION = 1;
+    /** IOMMU_PASID_FORMAT_INTEL_VTD: the stage-1 format of Intel VT-d. */
+    public static final int IOMMU_PASID_FORMAT_INTEL_VTD = 1;
+
     /** vfio_group_status.flags */
     public static final int VFIO_GROUP_FLAGS_VIABLE = 1 << 0;
     public static final int VFIO_GROUP_FLAGS_CONTAINER_SET = 1 << 1;

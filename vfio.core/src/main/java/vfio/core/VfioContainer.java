@@ -45,6 +45,26 @@ public interface VfioContainer extends AutoCloseable {
         VfioType1Codec.mapDma(this, vaddr, iova, size, flags);
     }
 
+    /** VFIO_NESTING_GET_IOMMU_UAPI_VERSION (seed 002 patch 4): available with or without an IOMMU. */
+    default int iommuUapiVersion() {
+        return (int) ioctl(Vfio.VFIO_NESTING_GET_IOMMU_UAPI_VERSION, 0);
+    }
+
+    /** VFIO_IOMMU_PASID_REQUEST ALLOC (seed 002 patch 1): a PASID in {@code [min, max]} for this VM. */
+    default int allocPasid(int min, int max) {
+        return VfioType1Codec.allocPasid(this, min, max);
+    }
+
+    /** VFIO_IOMMU_PASID_REQUEST FREE: only a PASID this VM owns. */
+    default void freePasid(int pasid) {
+        VfioType1Codec.freePasid(this, pasid);
+    }
+
+    /** VFIO_IOMMU_SET_PASID_QUOTA (seed 002 patch 2); returns the new quota. */
+    default int setPasidQuota(int quota) {
+        return VfioType1Codec.setPasidQuota(this, quota);
+    }
+
     /** VFIO_IOMMU_UNMAP_DMA; returns the size unmapped. */
     default long unmapDma(long iova, long size) {
         return VfioType1Codec.unmapDma(this, iova, size);

@@ -16,6 +16,9 @@ public interface VfioDevice {
     /** The VFIO device name, the mdev's UUID as VFIO_GROUP_GET_DEVICE_FD takes it. */
     String name();
 
+    /** The physical device whose IOMMU backs this one (an IOMMU-backed mdev), if any. */
+    java.util.Optional<String> iommuDevice();
+
     /**
      * Opens the device: takes an open reference on the mdev (its removal answers EBUSY until
      * the file is closed) and calls the vendor's open. ENODEV once the device has gone.

@@ -31,6 +31,7 @@ final class MdevDeviceImpl implements MdevDevice {
     private State state = State.CREATING;
     private int classId = MdevClassId.NONE;
     private Object ops;
+    private String iommuDevice;
     private int openCount;
 
     /* bus */ MdevClassDriver boundDriver;
@@ -100,6 +101,24 @@ final class MdevDeviceImpl implements MdevDevice {
         synchronized (stateLock) {
             requireCreating("device ops");
             ops = deviceOps;
+        }
+    }
+
+    @Override
+    public void setIommuDevice(String physicalDevice) {
+        if (physicalDevice == null || physicalDevice.isEmpty()) {
+            throw new ErrnoException(Errno.EINVAL, "the IOMMU device of " + uuid + " needs a name");
+        }
+        synchronized (stateLock) {
+            requireCreating("IOMMU device");
+            iommuDevice = physicalDevice;
+        }
+    }
+
+    @Override
+    public java.util.Optional<String> iommuDevice() {
+        synchronized (stateLock) {
+            return java.util.Optional.ofNullable(iommuDevice);
         }
     }
 

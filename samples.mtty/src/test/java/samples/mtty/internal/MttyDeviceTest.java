@@ -162,6 +162,8 @@ class MttyDeviceTest {
         public void release() { }
         public int openCount() { return 0; }
         public boolean isRemoved() { return false; }
+        public void setIommuDevice(String d) { throw new UnsupportedOperationException(); }
+        public java.util.Optional<String> iommuDevice() { return java.util.Optional.empty(); }
     }
 
     @Test

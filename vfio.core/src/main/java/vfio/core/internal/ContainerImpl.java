@@ -55,6 +55,10 @@ final class ContainerImpl implements VfioContainer {
             checkOpen();
             return Vfio.VFIO_API_VERSION;
         }
+        if (cmd == Vfio.VFIO_NESTING_GET_IOMMU_UAPI_VERSION) {
+            checkOpen();
+            return Vfio.IOMMU_UAPI_VERSION;
+        }
         if (cmd == Vfio.VFIO_CHECK_EXTENSION) {
             return checkExtension(arg);
         }
@@ -68,7 +72,8 @@ final class ContainerImpl implements VfioContainer {
 
     @Override
     public long ioctl(int cmd, ByteBuffer arg) {
-        if (cmd == Vfio.VFIO_GET_API_VERSION || cmd == Vfio.VFIO_CHECK_EXTENSION || cmd == Vfio.VFIO_SET_IOMMU) {
+        if (cmd == Vfio.VFIO_GET_API_VERSION || cmd == Vfio.VFIO_CHECK_EXTENSION || cmd == Vfio.VFIO_SET_IOMMU
+                || cmd == Vfio.VFIO_NESTING_GET_IOMMU_UAPI_VERSION) {
             throw new ErrnoException(Errno.EINVAL, "ioctl 0x" + Integer.toHexString(cmd) + " takes a number, not a struct");
         }
         lock.readLock().lock();

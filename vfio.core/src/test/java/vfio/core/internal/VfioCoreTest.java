@@ -102,6 +102,11 @@ class VfioCoreTest {
         }
 
         @Override
+        public java.util.Optional<String> iommuDevice() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
         public VfioDeviceFile open(FileTable files) {
             throw new UnsupportedOperationException();
         }

@@ -44,6 +44,11 @@ final class VfioMdevDevice implements VfioDevice {
         return mdev.uuid().toString();
     }
 
+    @Override
+    public java.util.Optional<String> iommuDevice() {
+        return mdev.iommuDevice();
+    }
+
     /** The open-by-UUID path: no container, so the vendor's DMA answers EINVAL. */
     private static final VfioDeviceContext NO_CONTAINER = () -> {
         throw new ErrnoException(Errno.EINVAL, "the device was opened outside a container with an IOMMU");

@@ -43,6 +43,8 @@ class VfioMdevFileTest {
         public synchronized void release() { refs--; }
         public synchronized int openCount() { return refs; }
         public boolean isRemoved() { return false; }
+        public void setIommuDevice(String d) { throw new UnsupportedOperationException(); }
+        public java.util.Optional<String> iommuDevice() { return java.util.Optional.empty(); }
     }
 
     /** Ops that count calls and allocate nothing. */

@@ -1,5 +1,6 @@
 package vfio.type1.internal;
 
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -12,22 +13,25 @@ import vfio.core.Vfio;
 import vfio.core.VfioIommu;
 import vfio.core.VfioIommuDriver;
 import vfio.core.VmAddressSpace;
+import vfio.type1.IommuModel;
 
 /**
- * The type1 IOMMU driver (vfio_iommu_driver_ops_type1), serving VFIO_TYPE1_IOMMU and
- * VFIO_TYPE1v2_IOMMU. Stopping this bundle releases every IOMMU it opened: their containers
+ * The type1 IOMMU driver (vfio_iommu_driver_ops_type1), serving VFIO_TYPE1_IOMMU,
+ * VFIO_TYPE1v2_IOMMU and VFIO_TYPE1_NESTING_IOMMU, and the platform IOMMU model under it. Stopping this bundle releases every IOMMU it opened: their containers
  * answer ENODEV and every mapping and pin is gone.
  */
-@Component(service = VfioIommuDriver.class, property = {
+@Component(service = { VfioIommuDriver.class, IommuModel.class }, property = {
         VfioIommuDriver.TYPE_PROPERTY + ":Integer=" + Vfio.VFIO_TYPE1_IOMMU,
-        VfioIommuDriver.TYPE_PROPERTY + ":Integer=" + Vfio.VFIO_TYPE1v2_IOMMU })
-public final class Type1Driver implements VfioIommuDriver {
+        VfioIommuDriver.TYPE_PROPERTY + ":Integer=" + Vfio.VFIO_TYPE1v2_IOMMU,
+        VfioIommuDriver.TYPE_PROPERTY + ":Integer=" + Vfio.VFIO_TYPE1_NESTING_IOMMU })
+public final class Type1Driver implements VfioIommuDriver, IommuModel {
     private final Set<Type1Iommu> open = ConcurrentHashMap.newKeySet();
+    private final PlatformModel model = new PlatformModel();
 
     @Override
     public int checkExtension(int extension) {
         return switch (extension) {
-            case Vfio.VFIO_TYPE1_IOMMU, Vfio.VFIO_TYPE1v2_IOMMU -> 1;
+            case Vfio.VFIO_TYPE1_IOMMU, Vfio.VFIO_TYPE1v2_IOMMU, Vfio.VFIO_TYPE1_NESTING_IOMMU -> 1;
             default -> 0;
         };
     }
@@ -38,7 +42,7 @@ public final class Type1Driver implements VfioIommuDriver {
             throw new ErrnoException(Errno.EINVAL, "type1 does not serve IOMMU type " + type);
         }
         Type1Iommu[] self = new Type1Iommu[1];
-        self[0] = new Type1Iommu(type, vm, () -> open.remove(self[0]));
+        self[0] = new Type1Iommu(type, vm, model, () -> open.remove(self[0]));
         open.add(self[0]);
         return self[0];
     }
@@ -46,6 +50,26 @@ public final class Type1Driver implements VfioIommuDriver {
     /** IOMMUs open now (for tests and the shell). */
     Set<Type1Iommu> openIommus() {
         return Set.copyOf(open);
+    }
+
+    @Override
+    public List<Domain> domains() {
+        return model.domains();
+    }
+
+    @Override
+    public List<Pasid> pasids() {
+        return model.pasids();
+    }
+
+    @Override
+    public int[] pasidUsage(long vmId) {
+        return model.pasidUsage(vmId);
+    }
+
+    @Override
+    public void setPasidFormat(String physicalDevice, int format) {
+        model.setPasidFormat(physicalDevice, format);
     }
 
     @Deactivate

@@ -37,8 +37,16 @@ final class Type1Iommu implements VfioIommu, VfioDma {
     private static final int UNPIN_RETRIES = 10;
 
     private final boolean v2;
+    private final boolean nesting;
     private final VmAddressSpace vm;
+    private final PlatformModel model;
+    /** PASID tracking of this container's VM (seed 002's iommu->vmm). */
+    private final VfioMm vmm;
     private final Runnable onRelease;
+    /** The container's IOMMU domains (domain_list): those of its IOMMU-backed mdevs. */
+    private final List<PlatformModel.DomainState> domains = new ArrayList<>();
+    /** Which domain each IOMMU-backed mdev of each group is attached to, by group. */
+    private final Map<Integer, List<Map.Entry<PlatformModel.DomainState, String>>> auxAttachments = new java.util.HashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     /** Mappings by IOVA; guarded by lock. */
     private final TreeMap<Long, DmaMapping> dmas = new TreeMap<>(Long::compareUnsigned);
@@ -47,9 +55,12 @@ final class Type1Iommu implements VfioIommu, VfioDma {
     private final List<VfioDmaUnmapListener> listeners = new CopyOnWriteArrayList<>();
     private boolean released;
 
-    Type1Iommu(int type, VmAddressSpace vm, Runnable onRelease) {
+    Type1Iommu(int type, VmAddressSpace vm, PlatformModel model, Runnable onRelease) {
         this.v2 = type != Vfio.VFIO_TYPE1_IOMMU;
+        this.nesting = type == Vfio.VFIO_TYPE1_NESTING_IOMMU;
         this.vm = vm;
+        this.model = model;
+        this.vmm = model.mms.get(vm);
         this.onRelease = onRelease;
     }
 
@@ -71,10 +82,35 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                     throw new ErrnoException(Errno.EINVAL, "group " + group.id() + " is already attached");
                 }
             }
+            List<Map.Entry<PlatformModel.DomainState, String>> attached = new ArrayList<>();
+            for (vfio.core.VfioDevice device : group.devices()) {
+                device.iommuDevice().ifPresent(physical -> attached.add(attachAux(physical, device.name())));
+            }
+            auxAttachments.put(group.id(), attached);
             groups.add(group);
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * vfio_mdev_attach_domain for an IOMMU-backed mdev: an aux domain on its parent's physical
+     * device, shared with the container's other devices whose IOMMU has the same format.
+     */
+    private Map.Entry<PlatformModel.DomainState, String> attachAux(String physical, String mdev) {
+        int format = model.formatOf(physical);
+        PlatformModel.DomainState domain = null;
+        for (PlatformModel.DomainState d : domains) {
+            if (d.pasidFormat == format) {
+                domain = d;
+            }
+        }
+        if (domain == null) {
+            domain = model.newDomain(nesting, format);
+            domains.add(domain);
+        }
+        model.attach(domain, physical, true, mdev);
+        return Map.entry(domain, mdev);
     }
 
     @Override
@@ -82,8 +118,22 @@ final class Type1Iommu implements VfioIommu, VfioDma {
         lock.lock();
         try {
             groups.removeIf(g -> g.id() == group.id());
+            detachAux(group.id());
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void detachAux(int groupId) {
+        List<Map.Entry<PlatformModel.DomainState, String>> attached = auxAttachments.remove(groupId);
+        if (attached == null) {
+            return;
+        }
+        for (Map.Entry<PlatformModel.DomainState, String> a : attached) {
+            model.detach(a.getKey(), a.getValue());
+            if (a.getKey().devices.isEmpty()) {
+                domains.remove(a.getKey());
+            }
         }
     }
 
@@ -94,7 +144,7 @@ final class Type1Iommu implements VfioIommu, VfioDma {
             try {
                 checkLive();
                 VfioType1Codec.putInfo(arg, new VfioIommuInfo(0, PlatformIommu.PGSIZE_BITMAP,
-                        PlatformIommu.IOVA_RANGES, 0));
+                        PlatformIommu.IOVA_RANGES, nesting ? pasidFormat() : 0));
                 return 0;
             } finally {
                 lock.unlock();
@@ -110,7 +160,58 @@ final class Type1Iommu implements VfioIommu, VfioDma {
             VfioType1Codec.putUnmapped(arg, unmap(unmap[0], unmap[1]));
             return 0;
         }
+        if (cmd == Vfio.VFIO_IOMMU_PASID_REQUEST) {
+            VfioType1Codec.PasidRequest request = VfioType1Codec.decodePasidRequest(arg);
+            lock.lock();
+            try {
+                checkLive();
+                requireDomain();
+                if (request.alloc()) {
+                    int pasid = vmm.alloc(request.min(), request.max());
+                    VfioType1Codec.putPasidResult(arg, pasid);
+                } else {
+                    vmm.free(request.pasid());
+                }
+                return 0;
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (cmd == Vfio.VFIO_IOMMU_SET_PASID_QUOTA) {
+            long quota = VfioType1Codec.decodeQuota(arg);
+            lock.lock();
+            try {
+                checkLive();
+                return vmm.setQuota(quota);
+            } finally {
+                lock.unlock();
+            }
+        }
         throw new ErrnoException(Errno.ENOTTY, "unknown type1 ioctl 0x" + Integer.toHexString(cmd));
+    }
+
+    /** PASIDs need an IOMMU domain in the container (IS_IOMMU_CAP_DOMAIN_IN_CONTAINER). */
+    private void requireDomain() {
+        if (domains.isEmpty()) {
+            throw new ErrnoException(Errno.EINVAL, "container of " + vm
+                    + " has no IOMMU domain: PASIDs need an IOMMU-backed device in it");
+        }
+    }
+
+    /**
+     * vfio_iommu_get_pasid_format: the one stage-1 format of the container's domains; 0 with no
+     * domain (no nesting cap then, where the RFC failed GET_INFO); EINVAL if domains disagree.
+     */
+    private int pasidFormat() {
+        int format = 0;
+        for (PlatformModel.DomainState d : domains) {
+            if (format != 0 && d.pasidFormat != format) {
+                throw new ErrnoException(Errno.EINVAL, "the container's IOMMU domains have different PASID formats "
+                        + format + " and " + d.pasidFormat);
+            }
+            format = d.pasidFormat;
+        }
+        return format;
     }
 
     /** vfio_dma_do_map. */
@@ -230,11 +331,16 @@ final class Type1Iommu implements VfioIommu, VfioDma {
             }
             released = true;
             dmas.clear();
+            for (VfioIommuGroup group : groups) {
+                detachAux(group.id());
+            }
             groups.clear();
             listeners.clear();
         } finally {
             lock.unlock();
         }
+        // The VM's last container reclaims its PASIDs (seed 002 patch 3).
+        model.mms.put(vmm, reclaimed -> { });
         onRelease.run();
     }
 

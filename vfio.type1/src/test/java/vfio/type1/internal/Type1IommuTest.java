@@ -26,7 +26,7 @@ class Type1IommuTest {
     final VmAddressSpace vm = new VmAddressSpace("vm0");
     final ByteBuffer ram = vm.allocate(0x10_0000_0000L, 16 * MB);
     final List<String> released = new ArrayList<>();
-    final Type1Iommu iommu = new Type1Iommu(VFIO_TYPE1v2_IOMMU, vm, () -> released.add("released"));
+    final Type1Iommu iommu = new Type1Iommu(VFIO_TYPE1v2_IOMMU, vm, new PlatformModel(), () -> released.add("released"));
 
     static void assertErrno(Errno errno, ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(errno));
@@ -197,7 +197,7 @@ class Type1IommuTest {
 
     @Test
     void aType1V1IommuDoesNotPin() {
-        Type1Iommu v1 = new Type1Iommu(VFIO_TYPE1_IOMMU, vm, () -> { });
+        Type1Iommu v1 = new Type1Iommu(VFIO_TYPE1_IOMMU, vm, new PlatformModel(), () -> { });
         v1.addUnmapListener((iova, size) -> { });
         assertErrno(Errno.EACCES, () -> v1.pinPages(new long[] { 1 }, VfioDma.IOMMU_READ));
     }

@@ -1,0 +1,39 @@
+package vfio.type1;
+
+import java.util.List;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The platform IOMMU model under vfio.type1, registered as a service by that bundle. It is
+ * what a test looks at to see which domains exist, which devices they hold and which VM owns
+ * which PASID, and where it injects failures.
+ */
+@ProviderType
+public interface IommuModel {
+    /** An IOMMU domain: its number, whether it nests, its stage-1 format, its devices. */
+    record Domain(int id, boolean nesting, int pasidFormat, List<Attachment> devices) {
+        public Domain {
+            devices = List.copyOf(devices);
+        }
+    }
+
+    /** A physical device attached to a domain, as an aux domain for an mdev or not. */
+    record Attachment(String physicalDevice, boolean aux, String mdev) {
+    }
+
+    /** An allocated PASID and the VM (address space name and id) that owns it. */
+    record Pasid(int pasid, String vm, long vmId) {
+    }
+
+    List<Domain> domains();
+
+    /** Every PASID allocated system-wide, in order. */
+    List<Pasid> pasids();
+
+    /** PASIDs held by one VM, with its quota: {@code [count, quota]} or null if untracked. */
+    int[] pasidUsage(long vmId);
+
+    /** The stage-1 PASID table format of a physical device's IOMMU (default Intel VT-d, 1). */
+    void setPasidFormat(String physicalDevice, int format);
+}
