@@ -28,6 +28,19 @@ import vfio.core.VfioRegions;
 final class DmaTestParent implements MdevParent {
     static final MdevTypeSpec TYPE = new MdevTypeSpec("1", "DMA copier", "reads guest memory by IOVA", "vfio-pci");
     final Map<UUID, Device> devices = new ConcurrentHashMap<>();
+    private final String name;
+    /** The physical device whose IOMMU backs every device of this parent, or null. */
+    private final String iommuDevice;
+
+    DmaTestParent() {
+        this("dmatest", null);
+    }
+
+    /** A parent whose devices are IOMMU-backed by {@code iommuDevice} (mdev_set_iommu_device). */
+    DmaTestParent(String name, String iommuDevice) {
+        this.name = name;
+        this.iommuDevice = iommuDevice;
+    }
 
     static final class Device implements VfioDeviceOps {
         final ByteBuffer copied = ByteBuffer.allocate(0x100);
@@ -91,12 +104,12 @@ final class DmaTestParent implements MdevParent {
 
     @Override
     public String name() {
-        return "dmatest";
+        return name;
     }
 
     @Override
     public String driverName() {
-        return "dmatest";
+        return name;
     }
 
     @Override
@@ -114,6 +127,9 @@ final class DmaTestParent implements MdevParent {
         Device d = new Device();
         device.setClassId(MdevClassId.VFIO);
         device.setDeviceOps(d);
+        if (iommuDevice != null) {
+            device.setIommuDevice(iommuDevice);
+        }
         devices.put(device.uuid(), d);
     }
 
