@@ -26,7 +26,14 @@ public interface IommuModel {
     record Pasid(int pasid, String vm, long vmId) {
     }
 
+    /** A DMA mapping of a container of a VM: IOVA, size, VM address, prot, pinned pages. */
+    record Mapping(String vm, long iova, long size, long vaddr, int prot, int pinnedPages) {
+    }
+
     List<Domain> domains();
+
+    /** Every DMA mapping of every open type1 container. */
+    List<Mapping> mappings();
 
     /** Every PASID allocated system-wide, in order. */
     List<Pasid> pasids();

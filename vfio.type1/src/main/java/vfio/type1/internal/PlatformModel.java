@@ -10,11 +10,11 @@ import vfio.core.Vfio;
 import vfio.type1.IommuModel;
 
 /**
- * The platform IOMMU model shared by every container: IOMMU domains with the physical devices
+ * The platform IOMMU model shared by every container (what {@link IommuModel} shows): IOMMU domains with the physical devices
  * attached to them, the stage-1 format of each device's IOMMU, and the system-wide PASID space
  * with its per-VM tracking. Its monitor is innermost: nothing is called out while it is held.
  */
-final class PlatformModel implements IommuModel {
+final class PlatformModel {
     final IoasidAllocator allocator = new IoasidAllocator();
     final VfioMmRegistry mms = new VfioMmRegistry(allocator);
     private final Map<Integer, DomainState> domains = new TreeMap<>();
@@ -26,7 +26,7 @@ final class PlatformModel implements IommuModel {
         final int id;
         final boolean nesting;
         final int pasidFormat;
-        final List<Attachment> devices = new ArrayList<>();
+        final List<IommuModel.Attachment> devices = new ArrayList<>();
 
         DomainState(int id, boolean nesting, int pasidFormat) {
             this.id = id;
@@ -48,7 +48,7 @@ final class PlatformModel implements IommuModel {
 
     /** iommu_aux_attach_device (aux) or iommu_attach_device. */
     synchronized void attach(DomainState domain, String physicalDevice, boolean aux, String mdev) {
-        domain.devices.add(new Attachment(physicalDevice, aux, mdev));
+        domain.devices.add(new IommuModel.Attachment(physicalDevice, aux, mdev));
     }
 
     /** Detaches an mdev's aux attachment; a domain left empty is freed. */
@@ -59,32 +59,28 @@ final class PlatformModel implements IommuModel {
         }
     }
 
-    @Override
-    public synchronized List<Domain> domains() {
-        List<Domain> list = new ArrayList<>();
+    public synchronized List<IommuModel.Domain> domains() {
+        List<IommuModel.Domain> list = new ArrayList<>();
         for (DomainState d : domains.values()) {
-            list.add(new Domain(d.id, d.nesting, d.pasidFormat, d.devices));
+            list.add(new IommuModel.Domain(d.id, d.nesting, d.pasidFormat, d.devices));
         }
         return list;
     }
 
-    @Override
-    public List<Pasid> pasids() {
-        List<Pasid> list = new ArrayList<>();
+    public List<IommuModel.Pasid> pasids() {
+        List<IommuModel.Pasid> list = new ArrayList<>();
         allocator.snapshot().forEach((pasid, owner) -> {
             VfioMm vmm = (VfioMm) owner;
-            list.add(new Pasid(pasid, vmm.vm.name(), vmm.vm.id()));
+            list.add(new IommuModel.Pasid(pasid, vmm.vm.name(), vmm.vm.id()));
         });
         return list;
     }
 
-    @Override
     public int[] pasidUsage(long vmId) {
         VfioMm vmm = mms.find(vmId);
         return vmm == null ? null : vmm.usage();
     }
 
-    @Override
     public synchronized void setPasidFormat(String physicalDevice, int format) {
         formats.put(physicalDevice, format);
     }

@@ -58,6 +58,18 @@ public final class Type1Driver implements VfioIommuDriver, IommuModel {
     }
 
     @Override
+    public List<Mapping> mappings() {
+        List<Mapping> all = new java.util.ArrayList<>();
+        for (Type1Iommu iommu : open) {
+            for (long[] m : iommu.mappings()) {
+                all.add(new Mapping(iommu.vm().name(), m[0], m[1], m[2], (int) m[3], (int) m[4]));
+            }
+        }
+        all.sort(java.util.Comparator.comparing(Mapping::vm).thenComparing(Mapping::iova, Long::compareUnsigned));
+        return all;
+    }
+
+    @Override
     public List<Pasid> pasids() {
         return model.pasids();
     }
