@@ -21,6 +21,7 @@ import mdev.core.ErrnoException;
 import mdev.core.MdevConstants;
 import mdev.core.MdevParent;
 import vfio.core.FileTable;
+import vfio.core.IommuUapiCodec;
 import vfio.core.VfioContainer;
 import vfio.core.VfioDeviceFile;
 import vfio.core.VfioGroup;
@@ -34,17 +35,24 @@ class PasidIT extends BusTest {
     VfioService vfio;
 
     ServiceRegistration<MdevParent> parent;
+    ServiceRegistration<MdevParent> secondParent;
 
+    /** Two parents whose mdevs are IOMMU-backed by two physical devices. */
     @BeforeEach
-    void registerIommuBackedParent() {
+    void registerIommuBackedParents() {
         parent = context.registerService(MdevParent.class, new DmaTestParent("svatest", "0000:00:02.0"),
                 new Hashtable<>(Map.of(MdevConstants.PARENT, "svatest")));
+        secondParent = context.registerService(MdevParent.class, new DmaTestParent("svatest2", "0000:00:03.0"),
+                new Hashtable<>(Map.of(MdevConstants.PARENT, "svatest2")));
         Fixture.awaitParent(bus, "svatest");
+        Fixture.awaitParent(bus, "svatest2");
     }
 
     @AfterEach
-    void unregisterParent() {
+    void unregisterParents() {
+        model().failNthBind(0, null);
         parent.unregister();
+        secondParent.unregister();
     }
 
     static void assertErrno(Errno errno, ThrowingCallable call) {
@@ -138,6 +146,36 @@ class PasidIT extends BusTest {
             type1.start();
         }
         vm.close();
+    }
+
+    @Test
+    void aBindAcrossTwoDevicesWithAnInjectedFailureRollsBack() {
+        Vm vm = startVm("vm");
+        UUID second = UUID.randomUUID();
+        bus.create("svatest2", "svatest2-1", second);
+        Fixture.vfioDevice(context, second);
+        VfioGroup group2 = vfio.openGroup(vfio.groupOf(second.toString()), vm.files());
+        group2.setContainer(vm.container());
+        VfioDeviceFile device2 = group2.getDevice(second.toString());
+        int pasid = vm.container().allocPasid(1, 1000);
+        IommuUapiCodec.GpasidBind data = new IommuUapiCodec.GpasidBind(IOMMU_PASID_FORMAT_INTEL_VTD,
+                IommuUapiCodec.IOMMU_SVA_GPASID_VAL, 0xabc000, pasid, 5, 48, 0, 0, 0);
+
+        model().failNthBind(2, Errno.ENOMEM);
+        assertErrno(Errno.ENOMEM, () -> vm.container().bindGuestPgtbl(data));
+        assertThat(model().binds()).as("the first device's bind was undone").isEmpty();
+
+        vm.container().bindGuestPgtbl(data);
+        assertThat(model().binds()).extracting(IommuModel.GpasidBind::physicalDevice)
+                .containsExactlyInAnyOrder("0000:00:02.0", "0000:00:03.0");
+        vm.container().cacheInvalidate(new IommuUapiCodec.CacheInvalidate(1, IommuUapiCodec.IOMMU_INV_GRANU_PASID,
+                1, 0, pasid, 0, 0, 0));
+        assertThat(model().invalidations()).extracting(IommuModel.Invalidation::pasid).contains((long) pasid);
+
+        device2.close();
+        group2.close();
+        vm.close();
+        assertThat(model().binds()).as("reclaim unbinds").isEmpty();
     }
 
     @Test

@@ -47,6 +47,10 @@ public final class Vfio {
     /** IOMMU_PASID_FORMAT_INTEL_VTD: the stage-1 format of Intel VT-d. */
     public static final int IOMMU_PASID_FORMAT_INTEL_VTD = 1;
 
+    /** vfio_iommu_type1_bind.flags (seed 002 patch 6). */
+    public static final int VFIO_IOMMU_BIND_GUEST_PGTBL = 1 << 0;
+    public static final int VFIO_IOMMU_UNBIND_GUEST_PGTBL = 1 << 1;
+
     /** vfio_group_status.flags */
     public static final int VFIO_GROUP_FLAGS_VIABLE = 1 << 0;
     public static final int VFIO_GROUP_FLAGS_CONTAINER_SET = 1 << 1;

@@ -65,6 +65,21 @@ public interface VfioContainer extends AutoCloseable {
         return VfioType1Codec.setPasidQuota(this, quota);
     }
 
+    /** VFIO_IOMMU_BIND with BIND_GUEST_PGTBL (seed 002 patch 6). */
+    default void bindGuestPgtbl(IommuUapiCodec.GpasidBind data) {
+        IommuUapiCodec.bind(this, true, data);
+    }
+
+    /** VFIO_IOMMU_BIND with UNBIND_GUEST_PGTBL. */
+    default void unbindGuestPgtbl(IommuUapiCodec.GpasidBind data) {
+        IommuUapiCodec.bind(this, false, data);
+    }
+
+    /** VFIO_IOMMU_CACHE_INVALIDATE (seed 002 patch 7). */
+    default void cacheInvalidate(IommuUapiCodec.CacheInvalidate info) {
+        IommuUapiCodec.cacheInvalidate(this, info);
+    }
+
     /** VFIO_IOMMU_UNMAP_DMA; returns the size unmapped. */
     default long unmapDma(long iova, long size) {
         return VfioType1Codec.unmapDma(this, iova, size);

@@ -30,7 +30,29 @@ public interface IommuModel {
     record Mapping(String vm, long iova, long size, long vaddr, int prot, int pinnedPages) {
     }
 
+    /** A guest page table bound for a PASID on a physical device (iommu_sva_bind_gpasid). */
+    record GpasidBind(int domain, String physicalDevice, String mdev, long hpasid, long gpasid, long gpgd,
+            int addrWidth) {
+    }
+
+    /** A cache invalidation received for a device (iommu_cache_invalidate). */
+    record Invalidation(int domain, String physicalDevice, String mdev, int cache, int granularity, long pasid,
+            long addr, long granuleSize, long nbGranules) {
+    }
+
     List<Domain> domains();
+
+    /** Every guest PASID bind in force, in the order they were made. */
+    List<GpasidBind> binds();
+
+    /** Every cache invalidation received, oldest first. */
+    List<Invalidation> invalidations();
+
+    /**
+     * Failure injection: the {@code n}-th device bind from now (1 = the next) fails with
+     * {@code errno}; {@code n = 0} turns it off.
+     */
+    void failNthBind(int n, mdev.core.Errno errno);
 
     /** Every DMA mapping of every open type1 container. */
     List<Mapping> mappings();

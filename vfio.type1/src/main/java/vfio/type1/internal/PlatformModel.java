@@ -20,6 +20,11 @@ final class PlatformModel {
     private final Map<Integer, DomainState> domains = new TreeMap<>();
     private final Map<String, Integer> formats = new HashMap<>();
     private int nextDomainId = 1;
+    /** Binds by physical device and host PASID. */
+    private final Map<String, IommuModel.GpasidBind> binds = new java.util.LinkedHashMap<>();
+    private final List<IommuModel.Invalidation> invalidations = new ArrayList<>();
+    private int bindsUntilFailure;
+    private mdev.core.Errno injectedErrno;
 
     /** An IOMMU domain and what is attached to it. */
     static final class DomainState {
@@ -51,12 +56,79 @@ final class PlatformModel {
         domain.devices.add(new IommuModel.Attachment(physicalDevice, aux, mdev));
     }
 
-    /** Detaches an mdev's aux attachment; a domain left empty is freed. */
+    /** Detaches an mdev's aux attachment, with its binds; a domain left empty is freed. */
     synchronized void detach(DomainState domain, String mdev) {
         domain.devices.removeIf(a -> a.mdev().equals(mdev));
+        binds.values().removeIf(b -> b.domain() == domain.id && b.mdev().equals(mdev));
         if (domain.devices.isEmpty()) {
             domains.remove(domain.id);
         }
+    }
+
+    synchronized List<IommuModel.Attachment> attachments(DomainState domain) {
+        return List.copyOf(domain.devices);
+    }
+
+    private static String key(String physicalDevice, long hpasid) {
+        return physicalDevice + "#" + hpasid;
+    }
+
+    /** iommu_sva_bind_gpasid on the physical device of an attachment, with its (aux) domain. */
+    synchronized void bindGpasid(DomainState domain, IommuModel.Attachment at, vfio.core.IommuUapiCodec.GpasidBind data) {
+        if (!domain.nesting) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "domain " + domain.id
+                    + " is not a nesting domain: no guest page tables");
+        }
+        if (bindsUntilFailure > 0 && --bindsUntilFailure == 0) {
+            throw new mdev.core.ErrnoException(injectedErrno, "injected failure binding PASID " + data.hpasid()
+                    + " on " + at.physicalDevice());
+        }
+        String key = key(at.physicalDevice(), data.hpasid());
+        if (binds.containsKey(key)) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EBUSY, "PASID " + data.hpasid() + " is already bound on "
+                    + at.physicalDevice());
+        }
+        binds.put(key, new IommuModel.GpasidBind(domain.id, at.physicalDevice(), at.mdev(), data.hpasid(), data.gpasid(),
+                data.gpgd(), data.addrWidth()));
+    }
+
+    /** iommu_sva_unbind_gpasid; returns whether something was bound. */
+    synchronized boolean unbindGpasid(DomainState domain, IommuModel.Attachment at, long hpasid) {
+        IommuModel.GpasidBind bind = binds.get(key(at.physicalDevice(), hpasid));
+        if (bind == null || bind.domain() != domain.id) {
+            return false;
+        }
+        binds.remove(key(at.physicalDevice(), hpasid));
+        return true;
+    }
+
+    /** Unbinds a PASID everywhere (before it is freed or reclaimed). */
+    synchronized void unbindPasid(long hpasid) {
+        binds.values().removeIf(b -> b.hpasid() == hpasid);
+    }
+
+    /** iommu_cache_invalidate for one device of a nesting domain; recorded. */
+    synchronized void invalidate(DomainState domain, IommuModel.Attachment at,
+            vfio.core.IommuUapiCodec.CacheInvalidate info) {
+        if (!domain.nesting) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "domain " + domain.id
+                    + " is not a nesting domain: no guest caches to invalidate");
+        }
+        invalidations.add(new IommuModel.Invalidation(domain.id, at.physicalDevice(), at.mdev(), info.cache(),
+                info.granularity(), info.pasid(), info.addr(), info.granuleSize(), info.nbGranules()));
+    }
+
+    synchronized List<IommuModel.GpasidBind> binds() {
+        return List.copyOf(binds.values());
+    }
+
+    synchronized List<IommuModel.Invalidation> invalidations() {
+        return List.copyOf(invalidations);
+    }
+
+    synchronized void failNthBind(int n, mdev.core.Errno errno) {
+        bindsUntilFailure = Math.max(0, n);
+        injectedErrno = errno;
     }
 
     public synchronized List<IommuModel.Domain> domains() {

@@ -70,6 +70,21 @@ public final class Type1Driver implements VfioIommuDriver, IommuModel {
     }
 
     @Override
+    public List<GpasidBind> binds() {
+        return model.binds();
+    }
+
+    @Override
+    public List<Invalidation> invalidations() {
+        return model.invalidations();
+    }
+
+    @Override
+    public void failNthBind(int n, mdev.core.Errno errno) {
+        model.failNthBind(n, errno);
+    }
+
+    @Override
     public List<Pasid> pasids() {
         return model.pasids();
     }

@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
+import vfio.core.IommuUapiCodec;
 import vfio.core.Vfio;
 import vfio.core.VfioDma;
 import vfio.core.VfioDmaUnmapListener;
@@ -21,6 +22,7 @@ import vfio.core.VfioIommuGroup;
 import vfio.core.VfioIommuInfo;
 import vfio.core.VfioType1Codec;
 import vfio.core.VmAddressSpace;
+import vfio.type1.IommuModel;
 
 /**
  * The type1 IOMMU of one container (struct vfio_iommu): DMA mappings of the VM's memory by
@@ -170,6 +172,9 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                     int pasid = vmm.alloc(request.min(), request.max());
                     VfioType1Codec.putPasidResult(arg, pasid);
                 } else {
+                    requireOwned(request.pasid());
+                    // What is bound to the PASID goes before the PASID does.
+                    model.unbindPasid(request.pasid());
                     vmm.free(request.pasid());
                 }
                 return 0;
@@ -187,7 +192,99 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                 lock.unlock();
             }
         }
+        if (cmd == Vfio.VFIO_IOMMU_BIND) {
+            IommuUapiCodec.Bind bind = IommuUapiCodec.decodeBind(arg);
+            lock.lock();
+            try {
+                checkLive();
+                requireDomain();
+                requireOwned(bind.data().hpasid());
+                if (bind.bind()) {
+                    bindGpasid(bind.data());
+                } else {
+                    unbindGpasid(bind.data().hpasid());
+                }
+                return 0;
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (cmd == Vfio.VFIO_IOMMU_CACHE_INVALIDATE) {
+            IommuUapiCodec.CacheInvalidate info = IommuUapiCodec.decodeCacheInvalidate(arg);
+            lock.lock();
+            try {
+                checkLive();
+                requireDomain();
+                for (PlatformModel.DomainState d : domains) {
+                    for (IommuModel.Attachment at : physicalDevices(d)) {
+                        model.invalidate(d, at, info);
+                    }
+                }
+                return 0;
+            } finally {
+                lock.unlock();
+            }
+        }
         throw new ErrnoException(Errno.ENOTTY, "unknown type1 ioctl 0x" + Integer.toHexString(cmd));
+    }
+
+    /** Only a PASID this container's VM owns: ENOENT if nobody does, EACCES if another VM does. */
+    private void requireOwned(long pasid) {
+        if (pasid < 0 || pasid > IoasidAllocator.PASID_MAX || !vmm.owns((int) pasid)) {
+            boolean allocated = pasid >= 0 && pasid <= IoasidAllocator.PASID_MAX && model.allocator.owner((int) pasid) != null;
+            throw new ErrnoException(allocated ? Errno.EACCES : Errno.ENOENT, "PASID " + pasid
+                    + (allocated ? " belongs to another VM" : " is not allocated"));
+        }
+    }
+
+    /**
+     * vfio_iommu_type1_bind_gpasid: binds on every device of every domain (for an IOMMU-backed
+     * mdev, its parent's physical device with the aux domain, seed 002 patch 8). A failure
+     * part-way unbinds what this call bound, and only that.
+     */
+    private void bindGpasid(IommuUapiCodec.GpasidBind data) {
+        List<Map.Entry<PlatformModel.DomainState, IommuModel.Attachment>> done = new ArrayList<>();
+        try {
+            for (PlatformModel.DomainState d : domains) {
+                for (IommuModel.Attachment at : physicalDevices(d)) {
+                    model.bindGpasid(d, at, data);
+                    done.add(Map.entry(d, at));
+                }
+            }
+        } catch (ErrnoException e) {
+            for (Map.Entry<PlatformModel.DomainState, IommuModel.Attachment> bound : done) {
+                model.unbindGpasid(bound.getKey(), bound.getValue(), data.hpasid());
+            }
+            throw e;
+        }
+    }
+
+    /** vfio_iommu_type1_unbind_gpasid: EINVAL if the PASID is bound on none of our devices. */
+    private void unbindGpasid(long hpasid) {
+        boolean any = false;
+        for (PlatformModel.DomainState d : domains) {
+            for (IommuModel.Attachment at : physicalDevices(d)) {
+                any |= model.unbindGpasid(d, at, hpasid);
+            }
+        }
+        if (!any) {
+            throw new ErrnoException(Errno.EINVAL, "PASID " + hpasid + " is not bound in this container");
+        }
+    }
+
+    /**
+     * One attachment per physical device of a domain: mdevs of one parent share its aux domain
+     * on that device, and a bind or invalidation reaches the device once.
+     */
+    private List<IommuModel.Attachment> physicalDevices(PlatformModel.DomainState domain) {
+        List<IommuModel.Attachment> distinct = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (IommuModel.Attachment at : model.attachments(domain)) {
+            if (seen.add(at.physicalDevice())) {
+                distinct.add(at);
+            }
+        }
+        return distinct;
     }
 
     /** PASIDs need an IOMMU domain in the container (IS_IOMMU_CAP_DOMAIN_IN_CONTAINER). */
@@ -340,7 +437,7 @@ final class Type1Iommu implements VfioIommu, VfioDma {
             lock.unlock();
         }
         // The VM's last container reclaims its PASIDs (seed 002 patch 3).
-        model.mms.put(vmm, reclaimed -> { });
+        model.mms.put(vmm, reclaimed -> reclaimed.pasids().forEach(model::unbindPasid));
         onRelease.run();
     }
 

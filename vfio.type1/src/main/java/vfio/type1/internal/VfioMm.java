@@ -59,6 +59,10 @@ final class VfioMm {
         return pasids.contains(pasid);
     }
 
+    synchronized List<Integer> pasids() {
+        return new ArrayList<>(pasids);
+    }
+
     synchronized int[] usage() {
         return new int[] { pasids.size(), quota };
     }
