@@ -18,7 +18,9 @@ import vfio.type1.IommuModel;
         "osgi.command.function=quota",
         "osgi.command.function=mappings",
         "osgi.command.function=domains",
-        "osgi.command.function=pasids" })
+        "osgi.command.function=pasids",
+        "osgi.command.function=binds",
+        "osgi.command.function=invalidations" })
 public final class IommuCommands {
     private final IommuModel model;
 
@@ -67,6 +69,22 @@ public final class IommuCommands {
             for (IommuModel.Attachment a : d.devices()) {
                 System.out.println("  " + a.physicalDevice() + (a.aux() ? " aux for mdev " + a.mdev() : ""));
             }
+        }
+    }
+
+    @Descriptor("list the guest page tables bound (VFIO_IOMMU_BIND), per physical device and PASID")
+    public void binds() {
+        for (IommuModel.GpasidBind b : model.binds()) {
+            System.out.printf("pasid %d on %s (domain %d, mdev %s): gpasid %d gpgd 0x%x width %d%n", b.hpasid(),
+                    b.physicalDevice(), b.domain(), b.mdev(), b.gpasid(), b.gpgd(), b.addrWidth());
+        }
+    }
+
+    @Descriptor("list the cache invalidations received (VFIO_IOMMU_CACHE_INVALIDATE)")
+    public void invalidations() {
+        for (IommuModel.Invalidation i : model.invalidations()) {
+            System.out.printf("%s (domain %d): cache 0x%x granularity %d pasid %d addr 0x%x x %d%n", i.physicalDevice(),
+                    i.domain(), i.cache(), i.granularity(), i.pasid(), i.addr(), i.nbGranules());
         }
     }
 
