@@ -148,6 +148,11 @@ public final class VfioType1Codec {
         int argsz = argsz(arg, INFO_MINSZ, "vfio_iommu_type1_info");
         int base = arg.position();
         boolean hasCapOffset = Integer.compareUnsigned(argsz, INFO_CAPSZ) >= 0;
+        if (hasCapOffset && arg.remaining() < INFO_CAPSZ) {
+            // argsz promises cap_offset, which the kernel then copies back: a short buffer faults.
+            throw new ErrnoException(Errno.EFAULT, "vfio_iommu_type1_info argsz " + Integer.toUnsignedString(argsz)
+                    + " covers cap_offset but the buffer has " + arg.remaining() + " bytes");
+        }
         int iovaCap = info.iovaRanges().isEmpty() ? 0 : align8(CAP_IOVA_RANGES + IOVA_RANGE_SIZE * info.iovaRanges().size());
         int nestingCap = info.pasidFormat() == 0 ? 0 : align8(CAP_NESTING_SIZE);
         int capsSize = iovaCap + nestingCap;
