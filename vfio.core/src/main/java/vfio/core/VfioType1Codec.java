@@ -320,6 +320,9 @@ public final class VfioType1Codec {
     /** Reads a GET_INFO reply, following the capability chain. */
     public static VfioIommuInfo decodeInfo(ByteBuffer b) {
         b.order(ByteOrder.LITTLE_ENDIAN);
+        if (b.limit() < INFO_MINSZ) {
+            throw new ErrnoException(Errno.EINVAL, "a GET_INFO reply has at least " + INFO_MINSZ + " bytes, not " + b.limit());
+        }
         int flags = b.getInt(INFO_FLAGS);
         List<VfioIommuInfo.IovaRange> ranges = new ArrayList<>();
         int pasidFormat = 0;
@@ -330,6 +333,11 @@ public final class VfioType1Codec {
                 throw new ErrnoException(Errno.EINVAL, "bad capability offset " + next);
             }
             int id = b.getShort(next + CAP_ID) & 0xffff;
+            int body = id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE ? CAP_IOVA_RANGES
+                    : id == VFIO_IOMMU_TYPE1_INFO_CAP_NESTING ? CAP_NESTING_SIZE : CAP_HEADER_SIZE;
+            if (next + body > b.limit()) {
+                throw new ErrnoException(Errno.EINVAL, "capability " + id + " at " + next + " overruns the reply");
+            }
             if (id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
                 int n = b.getInt(next + CAP_IOVA_NR_IOVAS);
                 if (n < 0 || next + CAP_IOVA_RANGES + (long) n * IOVA_RANGE_SIZE > b.limit()) {
