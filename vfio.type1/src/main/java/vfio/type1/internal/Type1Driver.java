@@ -1,9 +1,11 @@
 package vfio.type1.internal;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 
@@ -25,8 +27,21 @@ import vfio.type1.IommuModel;
         VfioIommuDriver.TYPE_PROPERTY + ":Integer=" + Vfio.VFIO_TYPE1v2_IOMMU,
         VfioIommuDriver.TYPE_PROPERTY + ":Integer=" + Vfio.VFIO_TYPE1_NESTING_IOMMU })
 public final class Type1Driver implements VfioIommuDriver, IommuModel {
+    /** Component property: the dma_entry_limit module parameter (mappings per container). */
+    static final String DMA_ENTRY_LIMIT = "dma.entry.limit";
+
     private final Set<Type1Iommu> open = ConcurrentHashMap.newKeySet();
     private final PlatformModel model = new PlatformModel();
+    private final int dmaEntryLimit;
+
+    @Activate
+    public Type1Driver(Map<String, Object> properties) {
+        Object limit = properties.get(DMA_ENTRY_LIMIT);
+        this.dmaEntryLimit = limit == null ? Type1Iommu.DMA_ENTRY_LIMIT : Integer.parseInt(limit.toString());
+        if (dmaEntryLimit <= 0) {
+            throw new IllegalArgumentException(DMA_ENTRY_LIMIT + " must be positive, not " + limit);
+        }
+    }
 
     @Override
     public int checkExtension(int extension) {
@@ -42,7 +57,7 @@ public final class Type1Driver implements VfioIommuDriver, IommuModel {
             throw new ErrnoException(Errno.EINVAL, "type1 does not serve IOMMU type " + type);
         }
         Type1Iommu[] self = new Type1Iommu[1];
-        self[0] = new Type1Iommu(type, vm, model, () -> open.remove(self[0]));
+        self[0] = new Type1Iommu(type, vm, model, dmaEntryLimit, () -> open.remove(self[0]));
         open.add(self[0]);
         return self[0];
     }

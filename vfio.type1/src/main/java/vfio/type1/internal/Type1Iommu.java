@@ -52,12 +52,18 @@ final class Type1Iommu implements VfioIommu, VfioDma {
     private final ReentrantLock lock = new ReentrantLock();
     /** Mappings by IOVA; guarded by lock. */
     private final TreeMap<Long, DmaMapping> dmas = new TreeMap<>(Long::compareUnsigned);
-    private int dmaAvail = DMA_ENTRY_LIMIT;
+    private int dmaAvail;
     private final List<VfioIommuGroup> groups = new ArrayList<>();
     private final List<VfioDmaUnmapListener> listeners = new CopyOnWriteArrayList<>();
     private boolean released;
 
     Type1Iommu(int type, VmAddressSpace vm, PlatformModel model, Runnable onRelease) {
+        this(type, vm, model, DMA_ENTRY_LIMIT, onRelease);
+    }
+
+    /** With another dma_entry_limit, as the module parameter allows. */
+    Type1Iommu(int type, VmAddressSpace vm, PlatformModel model, int dmaEntryLimit, Runnable onRelease) {
+        this.dmaAvail = dmaEntryLimit;
         this.v2 = type != Vfio.VFIO_TYPE1_IOMMU;
         this.nesting = type == Vfio.VFIO_TYPE1_NESTING_IOMMU;
         this.vm = vm;
