@@ -20,9 +20,9 @@ import vfio.core.Vfio;
 import vfio.core.VmAddressSpace;
 
 /**
- * DMA map and unmap with 1k and 100k live mappings, and IOVA translation per access, each with
- * a baseline in the same run: a put and remove on a plain TreeMap of the same size, and a read
- * straight from the VM's buffer.
+ * DMA map and unmap with 1k and 100k live mappings, and IOVA translation per access (random
+ * over all mappings, and sequential within one), each with a baseline in the same run: a put
+ * and remove on a plain TreeMap of the same size, and a read straight from the VM's buffer.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,10 +45,16 @@ public class Type1Bench {
     final ByteBuffer eight = ByteBuffer.allocate(8);
     final TreeMap<Long, Object> baselineTree = new TreeMap<>(Long::compareUnsigned);
 
+    /** A 2 MiB mapping read at consecutive offsets, as a device walks a ring or buffer. */
+    static final long RING_IOVA = 0x80_0000_0000L;
+    static final long RING_SIZE = 2 << 20;
+    long ringOffset;
+
     @Setup
     public void setUp() {
         VmAddressSpace vm = new VmAddressSpace("bench");
         memory = vm.allocate(VADDR, PAGE);
+        vm.allocate(VADDR + (1L << 30), RING_SIZE);
         iommu = new Type1Iommu(Vfio.VFIO_TYPE1v2_IOMMU, vm, new PlatformModel(), liveMappings + 16, () -> { });
         mappedIovas = new long[liveMappings];
         // Every mapping shows the same VM page at its own IOVA, as aliases do.
@@ -58,6 +64,7 @@ public class Type1Bench {
             mappedIovas[i] = iova;
             baselineTree.put(iova, this);
         }
+        iommu.map(RING_IOVA, RING_SIZE, VADDR + (1L << 30), Vfio.VFIO_DMA_MAP_FLAG_READ);
         freeIova = mappedIovas[liveMappings / 2] + PAGE;
         // Spread the translations over the tree rather than hitting one node.
         for (int i = mappedIovas.length - 1; i > 0; i--) {
@@ -83,6 +90,13 @@ public class Type1Bench {
     @Benchmark
     public long baselineBufferRead() {
         return memory.getLong(next++ & 0xff);
+    }
+
+    @Benchmark
+    public long translateSequential() {
+        ringOffset = (ringOffset + 8) & (RING_SIZE - 1);
+        iommu.read(RING_IOVA + ringOffset, eight.clear());
+        return eight.getLong(0);
     }
 
     @Benchmark

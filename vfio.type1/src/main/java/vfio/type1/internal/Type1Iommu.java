@@ -56,6 +56,8 @@ final class Type1Iommu implements VfioIommu, VfioDma {
     private final List<VfioIommuGroup> groups = new ArrayList<>();
     private final List<VfioDmaUnmapListener> listeners = new CopyOnWriteArrayList<>();
     private boolean released;
+    /** The mapping the last DMA access went to; guarded by lock, cleared when mappings go. */
+    private DmaMapping lastHit;
 
     Type1Iommu(int type, VmAddressSpace vm, PlatformModel model, Runnable onRelease) {
         this(type, vm, model, DMA_ENTRY_LIMIT, onRelease);
@@ -386,6 +388,7 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                 }
                 if (pinnedOnes.isEmpty()) {
                     long unmapped = 0;
+                    lastHit = null;
                     for (DmaMapping dma : new ArrayList<>(inRange.values())) {
                         dmas.remove(dma.iova);
                         dmaAvail++;
@@ -415,6 +418,22 @@ final class Type1Iommu implements VfioIommu, VfioDma {
         return e != null && Long.compareUnsigned(e.getValue().last(), start) >= 0 ? e.getValue() : null;
     }
 
+    /**
+     * The mapping holding {@code iova}, trying the one the last access hit first: device DMA
+     * is mostly local (rings, buffers), so most translations skip the tree.
+     */
+    private DmaMapping translate(long iova) {
+        DmaMapping last = lastHit;
+        if (last != null && last.contains(iova)) {
+            return last;
+        }
+        DmaMapping found = find(iova, 1);
+        if (found != null) {
+            lastHit = found;
+        }
+        return found;
+    }
+
     /** Mappings that start within {@code [first, last]}. */
     private Map<Long, DmaMapping> range(long first, long last) {
         return dmas.subMap(first, true, last, true);
@@ -433,6 +452,7 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                 return;
             }
             released = true;
+            lastHit = null;
             dmas.clear();
             for (VfioIommuGroup group : groups) {
                 detachAux(group.id());
@@ -552,6 +572,18 @@ final class Type1Iommu implements VfioIommu, VfioDma {
         try {
             checkLive();
             int need = write ? IOMMU_WRITE : IOMMU_READ;
+            DmaMapping first = translate(iova);
+            if (first != null && (first.prot & need) != 0 && Long.compareUnsigned(iova + length - 1, first.last()) <= 0) {
+                // One mapping holds the whole access: the common case, one lookup, no second pass.
+                int offset = (int) (iova - first.iova);
+                if (write) {
+                    first.memory.put(offset, buffer, buffer.position(), length);
+                } else {
+                    buffer.put(buffer.position(), first.memory, offset, length);
+                }
+                buffer.position(buffer.position() + length);
+                return;
+            }
             for (long at = iova, left = length; left > 0;) {
                 DmaMapping dma = find(at, 1);
                 if (dma == null) {
