@@ -90,6 +90,21 @@ class ContainerIT extends BusTest {
     }
 
     @Test
+    void anMttyDeviceInAContainerWithGuestMemoryMapped() {
+        UUID uuid = UUID.randomUUID();
+        bus.create("mtty", "mtty-2", uuid);
+        VfioContainer container = vfio.openContainer(vm, files);
+        VfioDeviceFile uart = openInContainer(uuid, container);
+        container.mapDma(GUEST_RAM_VADDR, 0, GUEST_RAM_SIZE, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+        assertThat(files.get((int) files.numberOf(uart), VfioDeviceFile.class)).isSameAs(uart);
+        uart.writeRegion(1, 0, (byte) 'q');
+        assertThat(uart.readRegion(1, 0, 1)).containsExactly('q');
+        assertErrno(Errno.EBUSY, () -> bus.remove(uuid));
+        uart.close();
+        assertThat(container.unmapDma(0, GUEST_RAM_SIZE)).isEqualTo(GUEST_RAM_SIZE);
+    }
+
+    @Test
     void anUnmapOverAPinnedPageAsksTheVendorToUnpinFirst() {
         UUID uuid = UUID.randomUUID();
         bus.create("dmatest", "dmatest-1", uuid);
