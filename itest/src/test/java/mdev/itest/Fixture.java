@@ -105,7 +105,8 @@ final class Fixture {
 
     /** Every test leaves the framework as it found it: bundles active, bus empty. */
     static void reset(BundleContext context) {
-        for (String bsn : new String[] { "mdev.core", "vfio.core", "vfio.mdev", "samples.mtty" }) {
+        for (String bsn : new String[] { "mdev.core", "vfio.core", "vfio.mdev", "vfio.type1", "virtio.core",
+                "virtio.mdev", "samples.mtty", "samples.mvnet" }) {
             Bundle b = bundle(context, bsn);
             if (b.getState() != Bundle.ACTIVE) {
                 start(b);
@@ -113,6 +114,7 @@ final class Fixture {
         }
         MdevBus bus = bus(context);
         awaitParent(bus, "mtty");
+        awaitParent(bus, "mvnet");
         for (MdevDevice d : bus.devices()) {
             bus.remove(d.uuid());
         }

@@ -28,6 +28,9 @@ public final class VmAddressSpace {
     private final String name;
     /** Regions by start address; guarded by {@code this}. */
     private final TreeMap<Long, ByteBuffer> regions = new TreeMap<>();
+    /** The region the last access used, and its start; guarded by {@code this}. */
+    private ByteBuffer lastRegion;
+    private long regionStart;
 
     public VmAddressSpace(String name) {
         this.name = name;
@@ -65,6 +68,7 @@ public final class VmAddressSpace {
 
     /** Unmaps the region that starts at {@code vaddr}; EINVAL if none does. */
     public synchronized void free(long vaddr) {
+        lastRegion = null;
         if (regions.remove(vaddr) == null) {
             throw new ErrnoException(Errno.EINVAL, "no VM memory region starts at 0x" + Long.toHexString(vaddr));
         }
@@ -82,6 +86,70 @@ public final class VmAddressSpace {
         }
         int offset = (int) (vaddr - region.getKey());
         return region.getValue().slice(offset, (int) size);
+    }
+
+    /**
+     * Copies {@code dst.remaining()} bytes at {@code vaddr} into {@code dst}; the range must lie
+     * in one region (EFAULT otherwise). No allocation: this is on the virtqueue path.
+     */
+    public synchronized void read(long vaddr, ByteBuffer dst) {
+        int n = dst.remaining();
+        ByteBuffer region = regionFor(vaddr, n);
+        dst.put(dst.position(), region, (int) (vaddr - regionStart), n);
+        dst.position(dst.position() + n);
+    }
+
+    /** Copies {@code src.remaining()} bytes to {@code vaddr}; EFAULT outside one region. */
+    public synchronized void write(long vaddr, ByteBuffer src) {
+        int n = src.remaining();
+        ByteBuffer region = regionFor(vaddr, n);
+        region.put((int) (vaddr - regionStart), src, src.position(), n);
+        src.position(src.position() + n);
+    }
+
+    /** Whether {@code [vaddr, vaddr + length)} lies in one region. */
+    public synchronized boolean contains(long vaddr, long length) {
+        Map.Entry<Long, ByteBuffer> e = regions.floorEntry(vaddr);
+        return length >= 0 && e != null && vaddr - e.getKey() + length <= e.getValue().capacity();
+    }
+
+    /** A little-endian u16 at {@code vaddr}. */
+    public synchronized int getShort(long vaddr) {
+        return Short.toUnsignedInt(Short.reverseBytes(regionFor(vaddr, 2).getShort((int) (vaddr - regionStart))));
+    }
+
+    public synchronized void putShort(long vaddr, int value) {
+        regionFor(vaddr, 2).putShort((int) (vaddr - regionStart), Short.reverseBytes((short) value));
+    }
+
+    /** A little-endian u32 at {@code vaddr}, as an int. */
+    public synchronized int getInt(long vaddr) {
+        return Integer.reverseBytes(regionFor(vaddr, 4).getInt((int) (vaddr - regionStart)));
+    }
+
+    public synchronized void putInt(long vaddr, int value) {
+        regionFor(vaddr, 4).putInt((int) (vaddr - regionStart), Integer.reverseBytes(value));
+    }
+
+    /** A little-endian u64 at {@code vaddr}. */
+    public synchronized long getLong(long vaddr) {
+        return Long.reverseBytes(regionFor(vaddr, 8).getLong((int) (vaddr - regionStart)));
+    }
+
+    /** The region holding {@code [vaddr, vaddr + n)}, trying the last one first; sets regionStart. */
+    private ByteBuffer regionFor(long vaddr, int n) {
+        ByteBuffer last = lastRegion;
+        if (last != null && vaddr >= regionStart && vaddr - regionStart + n <= last.capacity() && n >= 0) {
+            return last;
+        }
+        Map.Entry<Long, ByteBuffer> e = regions.floorEntry(vaddr);
+        if (n < 0 || e == null || vaddr - e.getKey() + n > e.getValue().capacity()) {
+            throw new ErrnoException(Errno.EFAULT, "VM " + name + " has no memory at 0x" + Long.toHexString(vaddr)
+                    + "+0x" + Integer.toHexString(n));
+        }
+        lastRegion = e.getValue();
+        regionStart = e.getKey();
+        return lastRegion;
     }
 
     public synchronized List<Region> regions() {

@@ -1,0 +1,16 @@
+package virtio.core;
+
+import java.util.List;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/** The virtio bus as front ends and tests see it: devices and the driver bound to each. */
+@ProviderType
+public interface VirtioBus {
+    /** Names of the devices on the bus, sorted. */
+    List<String> devices();
+
+    /** The class name of the driver bound to a device, if any. */
+    Optional<String> driverOf(String device);
+}

@@ -1,0 +1,312 @@
+package virtio.core;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vfio.core.VmAddressSpace;
+
+/**
+ * The virtio 1.1 device model that every device here shares: status with its rules (§2.1,
+ * §3.1), feature negotiation with VERSION_1 required, config space with a generation counter
+ * (§2.4), queue setup and reset. A device supplies its id, features, queue count and config,
+ * and handles kicks in {@link #onKick}.
+ *
+ * <p>Every entry point holds the device's monitor (the vendor lock of the lock order); queue
+ * and config callbacks run after it is released, so drivers may call back in.
+ */
+public abstract class VirtioDeviceBase implements VirtioDeviceOps {
+    private final int deviceId;
+    private final int vendorId;
+    private final long offeredFeatures;
+    private final int queueNumMax;
+    private final QueueState[] queues;
+    protected final byte[] config;
+
+    private VmAddressSpace memory;
+    private int status;
+    private long driverFeatures;
+    private int generation;
+    private VirtioCallback configCallback;
+    /** Callbacks to run once the monitor is released; reused. */
+    private final List<VirtioCallback> pending = new ArrayList<>();
+
+    private static final class QueueState {
+        int num;
+        long desc;
+        long driver;
+        long device;
+        boolean ready;
+        VirtioCallback callback;
+        Virtqueue vq;
+    }
+
+    protected VirtioDeviceBase(int deviceId, int vendorId, long features, int queues, int queueNumMax, byte[] config) {
+        if ((features & Virtio.bit(Virtio.F_VERSION_1)) == 0) {
+            throw new IllegalArgumentException("a virtio 1.1 device offers VERSION_1");
+        }
+        this.deviceId = deviceId;
+        this.vendorId = vendorId;
+        this.offeredFeatures = features;
+        this.queueNumMax = queueNumMax;
+        this.queues = new QueueState[queues];
+        for (int i = 0; i < queues; i++) {
+            this.queues[i] = new QueueState();
+        }
+        this.config = config.clone();
+    }
+
+    /** Handles a kick on a ready queue of a live device; runs with the monitor held. */
+    protected abstract void onKick(int index, Virtqueue vq);
+
+    /** Called on reset with the monitor held; devices drop their own state. */
+    protected void onReset() {
+    }
+
+    /** The queue's used-buffer callback will run when the current call returns. */
+    protected final void notifyUsed(int index) {
+        VirtioCallback cb = queues[index].callback;
+        if (cb != null && !pending.contains(cb)) {
+            pending.add(cb);
+        }
+    }
+
+    /** The queue, if set up and ready; for devices that fill queues outside a kick (RX). */
+    protected final Virtqueue queue(int index) {
+        QueueState q = queues[index];
+        return q.ready && live() ? q.vq : null;
+    }
+
+    protected final boolean live() {
+        return (status & Virtio.STATUS_DRIVER_OK) != 0 && (status & Virtio.STATUS_DEVICE_NEEDS_RESET) == 0;
+    }
+
+    /** Changes config bytes and the generation; the config callback runs after the call. */
+    protected final void updateConfig(int offset, byte[] bytes) {
+        System.arraycopy(bytes, 0, config, offset, bytes.length);
+        generation++;
+        if (configCallback != null && !pending.contains(configCallback)) {
+            pending.add(configCallback);
+        }
+    }
+
+    /** Runs the callbacks collected under the monitor. Call with the monitor released. */
+    private void runPending() {
+        List<VirtioCallback> run;
+        synchronized (this) {
+            if (pending.isEmpty()) {
+                return;
+            }
+            run = List.copyOf(pending);
+            pending.clear();
+        }
+        for (VirtioCallback cb : run) {
+            cb.fire();
+        }
+    }
+
+    private QueueState q(int index) {
+        if (index < 0 || index >= queues.length) {
+            throw new ErrnoException(Errno.EINVAL, "queue " + index + " of " + queues.length);
+        }
+        return queues[index];
+    }
+
+    private void requireNotReady(QueueState q, int index) {
+        if (q.ready) {
+            throw new ErrnoException(Errno.EBUSY, "queue " + index + " is ready: disable it first");
+        }
+    }
+
+    @Override
+    public synchronized void setGuestMemory(VmAddressSpace guestMemory) {
+        this.memory = guestMemory;
+    }
+
+    @Override
+    public synchronized void setVqAddress(int index, long descArea, long driverArea, long deviceArea) {
+        QueueState q = q(index);
+        requireNotReady(q, index);
+        q.desc = descArea;
+        q.driver = driverArea;
+        q.device = deviceArea;
+    }
+
+    @Override
+    public synchronized void setVqNum(int index, int num) {
+        QueueState q = q(index);
+        requireNotReady(q, index);
+        if (num <= 0 || num > queueNumMax || Integer.bitCount(num) != 1) {
+            throw new ErrnoException(Errno.EINVAL, "queue size " + num + " is not a power of 2 up to " + queueNumMax);
+        }
+        q.num = num;
+    }
+
+    @Override
+    public void kickVq(int index) {
+        synchronized (this) {
+            QueueState q = q(index);
+            if (q.ready && live()) {
+                try {
+                    onKick(index, q.vq);
+                } catch (ErrnoException e) {
+                    // The driver broke the ring: the device needs a reset (§2.1.2).
+                    status |= Virtio.STATUS_DEVICE_NEEDS_RESET;
+                    if (configCallback != null && !pending.contains(configCallback)) {
+                        pending.add(configCallback);
+                    }
+                }
+            }
+        }
+        runPending();
+    }
+
+    @Override
+    public synchronized void setVqCallback(int index, VirtioCallback callback) {
+        q(index).callback = callback;
+    }
+
+    @Override
+    public synchronized void setVqReady(int index, boolean ready) {
+        QueueState q = q(index);
+        if (!ready) {
+            q.ready = false;
+            q.vq = null;
+            return;
+        }
+        if (memory == null) {
+            throw new ErrnoException(Errno.EINVAL, "no guest memory set for the queues");
+        }
+        if (q.num == 0) {
+            throw new ErrnoException(Errno.EINVAL, "queue " + index + " has no size");
+        }
+        q.vq = new Virtqueue(memory, q.num, q.desc, q.driver, q.device);
+        q.ready = true;
+    }
+
+    @Override
+    public synchronized boolean getVqReady(int index) {
+        return q(index).ready;
+    }
+
+    @Override
+    public synchronized void setVqState(int index, long state) {
+        QueueState q = q(index);
+        if (q.vq == null) {
+            throw new ErrnoException(Errno.EINVAL, "queue " + index + " is not set up");
+        }
+        q.vq.setLastAvail((int) state);
+    }
+
+    @Override
+    public synchronized long getVqState(int index) {
+        QueueState q = q(index);
+        return q.vq == null ? 0 : q.vq.lastAvail();
+    }
+
+    @Override
+    public int getVqAlign() {
+        return 4;
+    }
+
+    @Override
+    public long getFeatures() {
+        return offeredFeatures;
+    }
+
+    @Override
+    public synchronized void setFeatures(long features) {
+        if ((status & Virtio.STATUS_FEATURES_OK) != 0) {
+            throw new ErrnoException(Errno.EBUSY, "features are fixed once FEATURES_OK is set");
+        }
+        long unknown = features & ~offeredFeatures;
+        if (unknown != 0) {
+            throw new ErrnoException(Errno.EINVAL, "features 0x" + Long.toHexString(unknown) + " are not offered");
+        }
+        driverFeatures = features;
+    }
+
+    public synchronized long negotiatedFeatures() {
+        return driverFeatures;
+    }
+
+    @Override
+    public synchronized void setConfigCallback(VirtioCallback callback) {
+        configCallback = callback;
+    }
+
+    @Override
+    public int getVqNumMax() {
+        return queueNumMax;
+    }
+
+    @Override
+    public int getDeviceId() {
+        return deviceId;
+    }
+
+    @Override
+    public int getVendorId() {
+        return vendorId;
+    }
+
+    @Override
+    public synchronized int getStatus() {
+        return status;
+    }
+
+    /**
+     * Writing 0 resets. Otherwise bits are only added; FEATURES_OK is kept only if the
+     * accepted features include VERSION_1, and DRIVER_OK only after FEATURES_OK.
+     */
+    @Override
+    public synchronized void setStatus(int newStatus) {
+        if (newStatus == 0) {
+            reset();
+            return;
+        }
+        int added = newStatus & ~status;
+        if ((added & Virtio.STATUS_FEATURES_OK) != 0 && (driverFeatures & Virtio.bit(Virtio.F_VERSION_1)) == 0) {
+            newStatus &= ~Virtio.STATUS_FEATURES_OK;
+        }
+        if ((added & Virtio.STATUS_DRIVER_OK) != 0 && (newStatus & Virtio.STATUS_FEATURES_OK) == 0) {
+            newStatus &= ~Virtio.STATUS_DRIVER_OK;
+        }
+        status |= newStatus;
+    }
+
+    private void reset() {
+        status = 0;
+        driverFeatures = 0;
+        for (QueueState q : queues) {
+            q.num = 0;
+            q.desc = q.driver = q.device = 0;
+            q.ready = false;
+            q.vq = null;
+            q.callback = null;
+        }
+        onReset();
+    }
+
+    @Override
+    public synchronized void getConfig(int offset, ByteBuffer dst) {
+        int n = dst.remaining();
+        if (offset < 0 || offset + n > config.length || offset + n < 0) {
+            throw new ErrnoException(Errno.EINVAL, "config read of " + n + " at " + offset + " past " + config.length);
+        }
+        dst.put(config, offset, n);
+    }
+
+    /** Config is read-only unless a device overrides this. */
+    @Override
+    public synchronized void setConfig(int offset, ByteBuffer src) {
+        throw new ErrnoException(Errno.EINVAL, "config of device " + deviceId + " is read-only");
+    }
+
+    @Override
+    public synchronized int getGeneration() {
+        return generation;
+    }
+}

@@ -1,0 +1,64 @@
+package virtio.core;
+
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import vfio.core.VmAddressSpace;
+
+/**
+ * The callbacks of a virtio device (the virtio-mdev series' {@code virtio_mdev_device_ops}),
+ * which virtio.mdev uses for mdevs of class VIRTIO and the bus drives. Queue and config
+ * offsets and sizes come from the driver and are checked by the device (EINVAL).
+ *
+ * <p>One addition to the kernel's set: {@link #setGuestMemory}. Kernel devices share the
+ * kernel's address space; here the transport tells the device which address space its rings
+ * and buffers are in, before any queue address is set.
+ */
+@ConsumerType
+public interface VirtioDeviceOps {
+    void setGuestMemory(VmAddressSpace memory);
+
+    void setVqAddress(int index, long descArea, long driverArea, long deviceArea);
+
+    void setVqNum(int index, int num);
+
+    void kickVq(int index);
+
+    void setVqCallback(int index, VirtioCallback callback);
+
+    void setVqReady(int index, boolean ready);
+
+    boolean getVqReady(int index);
+
+    /** The queue's last available index seen by the device (for migration). */
+    void setVqState(int index, long state);
+
+    long getVqState(int index);
+
+    int getVqAlign();
+
+    long getFeatures();
+
+    /** The features the driver accepted; EINVAL for one the device does not offer. */
+    void setFeatures(long features);
+
+    void setConfigCallback(VirtioCallback callback);
+
+    int getVqNumMax();
+
+    int getDeviceId();
+
+    int getVendorId();
+
+    int getStatus();
+
+    /** Writing 0 resets the device. */
+    void setStatus(int status);
+
+    void getConfig(int offset, ByteBuffer dst);
+
+    void setConfig(int offset, ByteBuffer src);
+
+    int getGeneration();
+}

@@ -1,0 +1,264 @@
+package virtio.mdev.internal;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.locks.StampedLock;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import mdev.core.MdevDevice;
+import vfio.core.VmAddressSpace;
+import virtio.core.VirtioCallback;
+import virtio.core.VirtioDevice;
+import virtio.core.VirtioDeviceOps;
+
+/**
+ * An mdev of class VIRTIO on the virtio bus (virtio_mdev.c's virtio_config_ops): each call
+ * forwards to the device's ops, under a read lock of {@code guard}, which {@link #shutdown}
+ * takes for writing once, so calls in flight finish before the vendor's state goes and later
+ * calls answer ENODEV.
+ */
+final class VirtioMdevDevice implements VirtioDevice {
+    private final MdevDevice mdev;
+    private final VirtioDeviceOps ops;
+    private final StampedLock guard = new StampedLock();
+    private boolean gone;
+
+    VirtioMdevDevice(MdevDevice mdev, VirtioDeviceOps ops) {
+        this.mdev = mdev;
+        this.ops = ops;
+    }
+
+    @Override
+    public String name() {
+        return "mdev:" + mdev.uuid();
+    }
+
+    void shutdown() {
+        long stamp = guard.writeLock();
+        gone = true;
+        guard.unlockWrite(stamp);
+    }
+
+    private long enter() {
+        long stamp = guard.readLock();
+        if (gone) {
+            guard.unlockRead(stamp);
+            throw new ErrnoException(Errno.ENODEV, "virtio device " + name() + " has been removed or unbound");
+        }
+        return stamp;
+    }
+
+    private void leave(long stamp) {
+        guard.unlockRead(stamp);
+    }
+
+    @Override
+    public void setGuestMemory(VmAddressSpace memory) {
+        long s = enter();
+        try {
+            ops.setGuestMemory(memory);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setVqAddress(int index, long descArea, long driverArea, long deviceArea) {
+        long s = enter();
+        try {
+            ops.setVqAddress(index, descArea, driverArea, deviceArea);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setVqNum(int index, int num) {
+        long s = enter();
+        try {
+            ops.setVqNum(index, num);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void kickVq(int index) {
+        long s = enter();
+        try {
+            ops.kickVq(index);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setVqCallback(int index, VirtioCallback callback) {
+        long s = enter();
+        try {
+            ops.setVqCallback(index, callback);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setVqReady(int index, boolean ready) {
+        long s = enter();
+        try {
+            ops.setVqReady(index, ready);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public boolean getVqReady(int index) {
+        long s = enter();
+        try {
+            return ops.getVqReady(index);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setVqState(int index, long state) {
+        long s = enter();
+        try {
+            ops.setVqState(index, state);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public long getVqState(int index) {
+        long s = enter();
+        try {
+            return ops.getVqState(index);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public int getVqAlign() {
+        long s = enter();
+        try {
+            return ops.getVqAlign();
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public long getFeatures() {
+        long s = enter();
+        try {
+            return ops.getFeatures();
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setFeatures(long features) {
+        long s = enter();
+        try {
+            ops.setFeatures(features);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setConfigCallback(VirtioCallback callback) {
+        long s = enter();
+        try {
+            ops.setConfigCallback(callback);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public int getVqNumMax() {
+        long s = enter();
+        try {
+            return ops.getVqNumMax();
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public int getDeviceId() {
+        long s = enter();
+        try {
+            return ops.getDeviceId();
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public int getVendorId() {
+        long s = enter();
+        try {
+            return ops.getVendorId();
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public int getStatus() {
+        long s = enter();
+        try {
+            return ops.getStatus();
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setStatus(int status) {
+        long s = enter();
+        try {
+            ops.setStatus(status);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void getConfig(int offset, ByteBuffer dst) {
+        long s = enter();
+        try {
+            ops.getConfig(offset, dst);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public void setConfig(int offset, ByteBuffer src) {
+        long s = enter();
+        try {
+            ops.setConfig(offset, src);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
+    public int getGeneration() {
+        long s = enter();
+        try {
+            return ops.getGeneration();
+        } finally {
+            leave(s);
+        }
+    }
+}
