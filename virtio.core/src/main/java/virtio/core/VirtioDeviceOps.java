@@ -27,6 +27,13 @@ public interface VirtioDeviceOps {
 
     void setVqCallback(int index, VirtioCallback callback);
 
+    /**
+     * The name the guest driver gave the queue (Linux's find_vqs names, e.g. "control"). An
+     * addition to the virtio-mdev ops for devices that, like uvirtio, act by queue name.
+     */
+    default void setVqName(int index, String name) {
+    }
+
     void setVqReady(int index, boolean ready);
 
     boolean getVqReady(int index);

@@ -30,8 +30,11 @@ public interface VirtioGuestDevice {
 
     void writeConfig(int offset, ByteBuffer src);
 
-    /** Sets up {@code callbacks.size()} queues of the largest size the device allows (capped). */
-    List<GuestVirtqueue> findVqs(List<VirtioCallback> callbacks);
+    /**
+     * Sets up one queue per name, of the largest size the device allows (capped at 256), with
+     * its used-buffer callback (Linux's find_vqs).
+     */
+    List<GuestVirtqueue> findVqs(List<String> names, List<VirtioCallback> callbacks);
 
     /** DRIVER_OK: the device is live. */
     void driverOk();

@@ -34,7 +34,7 @@ final class NetInterfaceImpl implements NetInterface {
 
     synchronized void start() {
         device.readConfig(0, ByteBuffer.wrap(mac));
-        List<GuestVirtqueue> queues = device.findVqs(List.of(this::onRx, this::onTx));
+        List<GuestVirtqueue> queues = device.findVqs(List.of("input", "output"), List.of(this::onRx, this::onTx));
         rx = queues.get(MvnetDevice.RX);
         tx = queues.get(MvnetDevice.TX);
         for (int i = 0; i < rx.size(); i++) {

@@ -86,7 +86,10 @@ final class GuestDeviceImpl implements VirtioGuestDevice {
     }
 
     @Override
-    public synchronized List<GuestVirtqueue> findVqs(List<VirtioCallback> callbacks) {
+    public synchronized List<GuestVirtqueue> findVqs(List<String> names, List<VirtioCallback> callbacks) {
+        if (names.size() != callbacks.size() || names.isEmpty()) {
+            throw new ErrnoException(Errno.EINVAL, names.size() + " queue names for " + callbacks.size() + " callbacks");
+        }
         if (!queues.isEmpty()) {
             throw new ErrnoException(Errno.EBUSY, "queues of " + name() + " are already set up");
         }
@@ -102,6 +105,7 @@ final class GuestDeviceImpl implements VirtioGuestDevice {
             device.setVqNum(i, size);
             device.setVqAddress(i, q.descArea(), q.driverArea(), q.deviceArea());
             device.setVqCallback(i, callbacks.get(i));
+            device.setVqName(i, names.get(i));
             device.setVqReady(i, true);
             queues.add(q);
         }

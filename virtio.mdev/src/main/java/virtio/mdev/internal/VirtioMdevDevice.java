@@ -103,6 +103,16 @@ final class VirtioMdevDevice implements VirtioDevice {
     }
 
     @Override
+    public void setVqName(int index, String name) {
+        long s = enter();
+        try {
+            ops.setVqName(index, name);
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
     public void setVqReady(int index, boolean ready) {
         long s = enter();
         try {
