@@ -79,6 +79,11 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         return q.ready && live() ? q.vq : null;
     }
 
+    /** The guest memory the driver's queues are in, or null before it is set. */
+    protected final VmAddressSpace guestMemory() {
+        return memory;
+    }
+
     protected final boolean live() {
         return (status & Virtio.STATUS_DRIVER_OK) != 0 && (status & Virtio.STATUS_DEVICE_NEEDS_RESET) == 0;
     }

@@ -19,6 +19,7 @@ import virtio.core.Virtqueue;
  */
 final class GuestVirtqueueImpl implements GuestVirtqueue {
     static final int SLOT = 4096;
+    private static final ByteBuffer ZEROES = ByteBuffer.allocate(SLOT).asReadOnlyBuffer();
 
     private final VirtioDeviceOps device;
     private final VmAddressSpace memory;
@@ -107,6 +108,8 @@ final class GuestVirtqueueImpl implements GuestVirtqueue {
             int length;
             if (writable) {
                 length = inLengths.get(i - out.size());
+                // A reply buffer starts zeroed, so nothing of an earlier reply shows through.
+                memory.write(slot, ZEROES.duplicate().limit(length));
             } else {
                 ByteBuffer data = out.get(i).duplicate();
                 length = data.remaining();

@@ -20,6 +20,7 @@ import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
 import virtio.core.Virtio;
 import virtio.core.VirtioDevice;
+import virtio.core.VirtioDeviceHandle;
 import virtio.core.VirtioDeviceOps;
 
 /**
@@ -33,7 +34,7 @@ public final class VirtioMdevDriver implements MdevClassDriver {
     private final BundleContext context;
     private final Map<UUID, Binding> bindings = new ConcurrentHashMap<>();
 
-    private record Binding(VirtioMdevDevice device, ServiceRegistration<VirtioDevice> registration) {
+    private record Binding(VirtioDeviceHandle device, ServiceRegistration<VirtioDevice> registration) {
     }
 
     @Activate
@@ -46,7 +47,7 @@ public final class VirtioMdevDriver implements MdevClassDriver {
         if (!(mdev.deviceOps() instanceof VirtioDeviceOps ops)) {
             throw new ErrnoException(Errno.EINVAL, "device ops of " + mdev.uuid() + " are not VirtioDeviceOps");
         }
-        VirtioMdevDevice device = new VirtioMdevDevice(mdev, ops);
+        VirtioDeviceHandle device = new VirtioDeviceHandle("mdev:" + mdev.uuid(), ops);
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(Virtio.DEVICE_ID, ops.getDeviceId());
         props.put(Virtio.DEVICE_NAME, device.name());

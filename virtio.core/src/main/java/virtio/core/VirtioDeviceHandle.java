@@ -1,39 +1,38 @@
-package virtio.mdev.internal;
+package virtio.core;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.StampedLock;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
-import mdev.core.MdevDevice;
 import vfio.core.VmAddressSpace;
-import virtio.core.VirtioCallback;
-import virtio.core.VirtioDevice;
-import virtio.core.VirtioDeviceOps;
 
 /**
- * An mdev of class VIRTIO on the virtio bus (virtio_mdev.c's virtio_config_ops): each call
- * forwards to the device's ops, under a read lock of {@code guard}, which {@link #shutdown}
- * takes for writing once, so calls in flight finish before the vendor's state goes and later
- * calls answer ENODEV.
+ * A device on the virtio bus that forwards to a device's ops (virtio_mdev.c's
+ * virtio_config_ops do this for mdevs), each call under a read lock of {@code guard}, which
+ * {@link #shutdown} takes for writing once: calls in flight finish before the provider frees
+ * the device, and later calls answer ENODEV. Providers register it as the {@link VirtioDevice}
+ * service and shut it down after unregistering.
  */
-final class VirtioMdevDevice implements VirtioDevice {
-    private final MdevDevice mdev;
+@org.osgi.annotation.versioning.ProviderType
+public final class VirtioDeviceHandle implements VirtioDevice {
+    private final String name;
     private final VirtioDeviceOps ops;
     private final StampedLock guard = new StampedLock();
     private boolean gone;
 
-    VirtioMdevDevice(MdevDevice mdev, VirtioDeviceOps ops) {
-        this.mdev = mdev;
+    public VirtioDeviceHandle(String name, VirtioDeviceOps ops) {
+        this.name = name;
         this.ops = ops;
     }
 
     @Override
     public String name() {
-        return "mdev:" + mdev.uuid();
+        return name;
     }
 
-    void shutdown() {
+    /** Waits for calls in flight; every later call answers ENODEV. */
+    public void shutdown() {
         long stamp = guard.writeLock();
         gone = true;
         guard.unlockWrite(stamp);
