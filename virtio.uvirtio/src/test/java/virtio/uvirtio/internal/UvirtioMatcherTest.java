@@ -1,0 +1,99 @@
+package virtio.uvirtio.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import vfio.core.VmAddressSpace;
+import virtio.core.Virtio;
+import virtio.uvirtio.UvirtioExpect;
+import virtio.uvirtio.UvirtioSetup;
+
+/** process_vq's matching, on rings written by hand, with the uvirtio-vga expectations. */
+class UvirtioMatcherTest {
+    static final long BASE = 0x10000;
+    static final long DESC = BASE;
+    static final long AVAIL = BASE + 0x1000;
+    static final long USED = BASE + 0x2000;
+    static final long REQUEST = BASE + 0x4000;
+    static final long REPLY = BASE + 0x5000;
+    static final int SIZE = 16;
+
+    final VmAddressSpace guest = new VmAddressSpace("guest");
+    final UvirtioDevice device;
+
+    UvirtioMatcherTest() {
+        guest.allocate(BASE, 0x10000);
+        byte[] getDisplayInfo = { 0, 1, 0, 0 };
+        byte[] mode = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1024).putInt(12, 768).putInt(16, 1)
+                .array();
+        UvirtioExpect expect = new UvirtioExpect(List.of(new UvirtioExpect.Expect("control", List.of(
+                new UvirtioExpect.Block(24, Virtio.VRING_DESC_F_NEXT, List.of(new UvirtioExpect.Rule(0, getDisplayInfo))),
+                new UvirtioExpect.Block(408, Virtio.VRING_DESC_F_WRITE, List.of(new UvirtioExpect.Rule(24, mode)))))));
+        device = new UvirtioDevice("uvirtio-test", new UvirtioSetup(Virtio.bit(Virtio.F_VERSION_1), new byte[16], false,
+                Virtio.ID_GPU), expect);
+        device.setGuestMemory(guest);
+        device.setVqName(0, "control");
+        device.setVqNum(0, SIZE);
+        device.setVqAddress(0, DESC, AVAIL, USED);
+        device.setVqReady(0, true);
+        device.setFeatures(Virtio.bit(Virtio.F_VERSION_1));
+        device.setStatus(Virtio.STATUS_ACKNOWLEDGE | Virtio.STATUS_DRIVER | Virtio.STATUS_FEATURES_OK
+                | Virtio.STATUS_DRIVER_OK);
+    }
+
+    void desc(int index, long addr, int len, int flags, int next) {
+        long d = DESC + 16L * index;
+        guest.putInt(d, (int) addr);
+        guest.putInt(d + 4, (int) (addr >>> 32));
+        guest.putInt(d + 8, len);
+        guest.putShort(d + 12, flags);
+        guest.putShort(d + 14, next);
+    }
+
+    /** Offers a request of {@code requestLen} bytes whose type is {@code type}, and a reply buffer. */
+    int send(int type, int requestLen, int replyLen) {
+        guest.putInt(REQUEST, type);
+        desc(0, REQUEST, requestLen, Virtio.VRING_DESC_F_NEXT, 1);
+        desc(1, REPLY, replyLen, Virtio.VRING_DESC_F_WRITE, 0);
+        guest.write(REPLY, ByteBuffer.allocate(replyLen));
+        int idx = guest.getShort(AVAIL + 2);
+        guest.putShort(AVAIL + 4 + 2L * (idx % SIZE), 0);
+        guest.putShort(AVAIL + 2, idx + 1);
+        device.kickVq(0);
+        int used = guest.getShort(USED + 2);
+        return guest.getInt(USED + 4 + 8L * ((used - 1) % SIZE) + 4);
+    }
+
+    @Test
+    void aMatchingRequestGetsThePreparedReply() {
+        assertThat(send(0x0100, 24, 408)).as("reply length in the used ring").isEqualTo(408);
+        assertThat(guest.getInt(REPLY + 24 + 8)).isEqualTo(1024);
+        assertThat(guest.getInt(REPLY + 24 + 12)).isEqualTo(768);
+        assertThat(guest.getInt(REPLY + 24 + 16)).isEqualTo(1);
+        assertThat(device.replies()).isEqualTo(1);
+    }
+
+    @Test
+    void anythingElseGoesBackUnanswered() {
+        assertThat(send(0x0101, 24, 408)).as("another command").isZero();
+        assertThat(send(0x0100, 32, 408)).as("another request length").isZero();
+        assertThat(send(0x0100, 24, 400)).as("another reply length").isZero();
+        assertThat(guest.getInt(REPLY + 24 + 8)).isZero();
+        device.setStatus(0);
+        device.setVqName(0, "cursor");
+        assertThat(device.replies()).isZero();
+    }
+
+    @Test
+    void everyChainGoesToTheUsedRingEvenPastTheRingSize() {
+        for (int i = 0; i < 3 * SIZE + 1; i++) {
+            assertThat(send(0x0100, 24, 408)).isEqualTo(408);
+        }
+        assertThat(guest.getShort(USED + 2)).isEqualTo(3 * SIZE + 1);
+    }
+}
