@@ -156,9 +156,21 @@ final class GuestVirtqueueImpl implements GuestVirtqueue {
         if (id < 0 || id >= size || tokens[id] == null) {
             throw new ErrnoException(Errno.EIO, "device returned unknown buffer " + id + " on queue " + index);
         }
+        int writable = 0;
+        for (int i = 0, d = id; i < chainLength[id]; i++) {
+            long entry = desc + (long) Virtqueue.DESC_SIZE * d;
+            if ((memory.getShort(entry + 12) & Virtio.VRING_DESC_F_WRITE) != 0) {
+                writable += memory.getInt(entry + 8);
+            }
+            d = memory.getShort(entry + 14);
+        }
+        if (Integer.compareUnsigned(written, writable) > 0) {
+            throw new ErrnoException(Errno.EIO, "device says it wrote " + Integer.toUnsignedString(written)
+                    + " bytes into buffer " + id + " of " + writable + " writable bytes");
+        }
         Object token = tokens[id];
         tokens[id] = null;
-        ByteBuffer in = ByteBuffer.allocate(Math.max(0, written));
+        ByteBuffer in = ByteBuffer.allocate(written);
         int d = id;
         for (int i = 0; i < chainLength[id]; i++) {
             long entry = desc + (long) Virtqueue.DESC_SIZE * d;
