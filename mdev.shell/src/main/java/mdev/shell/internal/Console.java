@@ -59,6 +59,7 @@ public final class Console implements Callable<Integer> {
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
         List<String> args = launcherArguments();
+        awaitSettled();
         int script = args.indexOf("--script");
         if (script >= 0) {
             if (script + 1 >= args.size()) {
@@ -68,6 +69,29 @@ public final class Console implements Callable<Integer> {
             return runScript(Path.of(args.get(script + 1)), out, err);
         }
         return interactive(new FileInputStream(FileDescriptor.in), out, err);
+    }
+
+    /**
+     * Waits until no service has come or gone for a moment (at most a few seconds), so that
+     * what starts asynchronously (Configuration Admin delivering the default GPU, say) is there
+     * before the first command.
+     */
+    private void awaitSettled() throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 5_000;
+        int last = -1;
+        int quiet = 0;
+        while (quiet < 6 && System.currentTimeMillis() < deadline) {
+            ServiceReference<?>[] all;
+            try {
+                all = context.getServiceReferences((String) null, null);
+            } catch (InvalidSyntaxException e) {
+                return;
+            }
+            int now = all == null ? 0 : all.length;
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+            Thread.sleep(50);
+        }
     }
 
     private List<String> launcherArguments() {

@@ -3,7 +3,11 @@ package vendor.gvt.internal;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-/** One simulated physical GPU (factory configuration {@code vendor.gvt.gpu}). */
+/**
+ * One simulated physical GPU (factory configuration {@code vendor.gvt.gpu}). Property names
+ * follow DS's mapping of the method names: {@code parent}, {@code generation},
+ * {@code aperture.mb}, {@code hidden.mb}, {@code fences}, {@code device.id}.
+ */
 @ObjectClassDefinition(name = "GVT-g physical GPU", description = "A simulated Intel GPU with GVT-g")
 @interface GpuConfig {
     @AttributeDefinition(description = "Parent device name, the GPU's PCI address")
