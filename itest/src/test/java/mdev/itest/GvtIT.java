@@ -71,6 +71,8 @@ class GvtIT extends BusTest {
             assertThat(ByteBuffer.wrap(vgpu.readRegion(0, 0x78000, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong())
                     .isEqualTo(0x4776544776544776L);
             int apertureBase = read32(vgpu, 0, 0x78040);
+            assertThat(vgpu.getRegionInfo(2).caps()).containsExactly(new vfio.core.VfioRegionInfo.SparseMmap(
+                    java.util.List.of(new vfio.core.VfioRegionInfo.Area(apertureBase, 128 * MB))));
             ByteBuffer map = vgpu.mmap(VfioRegions.position(2, apertureBase), 4096);
             vgpu.writeRegion(2, apertureBase + 100, (byte) 0x5a);
             assertThat(map.get(100)).as("mmap sees the guest's write").isEqualTo((byte) 0x5a);

@@ -84,6 +84,10 @@ public final class Vfio {
     public static final int VFIO_REGION_INFO_FLAG_MMAP = 1 << 2;
     public static final int VFIO_REGION_INFO_FLAG_CAPS = 1 << 3;
 
+    /** Region capability ids. */
+    public static final int VFIO_REGION_INFO_CAP_SPARSE_MMAP = 1;
+    public static final int VFIO_REGION_INFO_CAP_TYPE = 2;
+
     /** vfio_irq_info.flags */
     public static final int VFIO_IRQ_INFO_EVENTFD = 1 << 0;
     public static final int VFIO_IRQ_INFO_MASKABLE = 1 << 1;

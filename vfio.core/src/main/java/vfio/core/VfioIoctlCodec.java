@@ -105,8 +105,26 @@ public final class VfioIoctlCodec {
             int base = begin(arg, REGION_INFO_MINSZ, "vfio_region_info");
             int index = checkIndex(arg.getInt(base + REGION_INFO_INDEX), device.getInfo().numRegions(), "region");
             VfioRegionInfo info = device.getRegionInfo(index);
-            arg.putInt(base + REGION_INFO_FLAGS, info.flags());
-            arg.putInt(base + REGION_INFO_CAP_OFFSET, 0);
+            int flags = info.flags();
+            int capOffset = 0;
+            int capsSize = capsSize(info.caps());
+            if (capsSize > 0) {
+                flags |= VFIO_REGION_INFO_FLAG_CAPS;
+                int argsz = arg.getInt(base + REGION_INFO_ARGSZ);
+                if (Integer.toUnsignedLong(argsz) < REGION_INFO_MINSZ + capsSize) {
+                    // Too small for the chain: say how much is needed (vfio-pci does the same).
+                    arg.putInt(base + REGION_INFO_ARGSZ, REGION_INFO_MINSZ + capsSize);
+                } else {
+                    if (arg.remaining() < REGION_INFO_MINSZ + capsSize) {
+                        throw new ErrnoException(Errno.EFAULT, "vfio_region_info argsz " + Integer.toUnsignedString(argsz)
+                                + " is larger than the buffer of " + arg.remaining());
+                    }
+                    putCaps(arg, base, info.caps());
+                    capOffset = REGION_INFO_MINSZ;
+                }
+            }
+            arg.putInt(base + REGION_INFO_FLAGS, flags);
+            arg.putInt(base + REGION_INFO_CAP_OFFSET, capOffset);
             arg.putLong(base + REGION_INFO_SIZE, info.size());
             arg.putLong(base + REGION_INFO_OFFSET, info.offset());
             return 0;
@@ -133,6 +151,88 @@ public final class VfioIoctlCodec {
                     + what + "s " + count);
         }
         return index;
+    }
+
+    /*
+     * struct vfio_info_cap_header { __u16 id; 0  __u16 version; 2  __u32 next; 4 };  8
+     * struct vfio_region_info_cap_sparse_mmap { header; __u32 nr_areas; 8  __u32 reserved; 12
+     *     struct vfio_region_sparse_mmap_area { __u64 offset; __u64 size; } areas[]; 16, 16 each };
+     * struct vfio_region_info_cap_type { header; __u32 type; 8  __u32 subtype; 12 };  16
+     * Caps follow the struct; next is an offset from the struct's start, 0 for the last.
+     */
+    public static final int CAP_HEADER_SIZE = 8;
+    public static final int CAP_SPARSE_NR_AREAS = 8;
+    public static final int CAP_SPARSE_AREAS = 16;
+    public static final int CAP_SPARSE_AREA_SIZE = 16;
+    public static final int CAP_TYPE_TYPE = 8;
+    public static final int CAP_TYPE_SUBTYPE = 12;
+    public static final int CAP_TYPE_SIZE = 16;
+
+    private static int capSize(VfioRegionInfo.Cap cap) {
+        return cap instanceof VfioRegionInfo.SparseMmap s ? CAP_SPARSE_AREAS + CAP_SPARSE_AREA_SIZE * s.areas().size()
+                : CAP_TYPE_SIZE;
+    }
+
+    private static int capsSize(java.util.List<VfioRegionInfo.Cap> caps) {
+        int size = 0;
+        for (VfioRegionInfo.Cap cap : caps) {
+            size += capSize(cap);
+        }
+        return size;
+    }
+
+    private static void putCaps(ByteBuffer arg, int base, java.util.List<VfioRegionInfo.Cap> caps) {
+        int at = REGION_INFO_MINSZ;
+        for (int i = 0; i < caps.size(); i++) {
+            VfioRegionInfo.Cap cap = caps.get(i);
+            int size = capSize(cap);
+            int next = i + 1 < caps.size() ? at + size : 0;
+            int p = base + at;
+            arg.putShort(p, (short) (cap instanceof VfioRegionInfo.SparseMmap ? VFIO_REGION_INFO_CAP_SPARSE_MMAP
+                    : VFIO_REGION_INFO_CAP_TYPE));
+            arg.putShort(p + 2, (short) 1);
+            arg.putInt(p + 4, next);
+            if (cap instanceof VfioRegionInfo.SparseMmap sparse) {
+                arg.putInt(p + CAP_SPARSE_NR_AREAS, sparse.areas().size());
+                arg.putInt(p + CAP_SPARSE_NR_AREAS + 4, 0);
+                for (int a = 0; a < sparse.areas().size(); a++) {
+                    arg.putLong(p + CAP_SPARSE_AREAS + CAP_SPARSE_AREA_SIZE * a, sparse.areas().get(a).offset());
+                    arg.putLong(p + CAP_SPARSE_AREAS + CAP_SPARSE_AREA_SIZE * a + 8, sparse.areas().get(a).size());
+                }
+            } else if (cap instanceof VfioRegionInfo.Type type) {
+                arg.putInt(p + CAP_TYPE_TYPE, type.type());
+                arg.putInt(p + CAP_TYPE_SUBTYPE, type.subtype());
+            }
+            at += size;
+        }
+    }
+
+    /** Reads a region's capability chain from a GET_REGION_INFO reply. */
+    static java.util.List<VfioRegionInfo.Cap> decodeCaps(ByteBuffer b) {
+        java.util.List<VfioRegionInfo.Cap> caps = new java.util.ArrayList<>();
+        int next = b.getInt(REGION_INFO_CAP_OFFSET);
+        for (int hops = 0; next != 0; hops++) {
+            if (next < REGION_INFO_MINSZ || next + CAP_HEADER_SIZE > b.limit() || hops > 64) {
+                throw new ErrnoException(Errno.EINVAL, "bad region capability offset " + next);
+            }
+            int id = b.getShort(next) & 0xffff;
+            if (id == VFIO_REGION_INFO_CAP_SPARSE_MMAP && next + CAP_SPARSE_AREAS <= b.limit()) {
+                int n = b.getInt(next + CAP_SPARSE_NR_AREAS);
+                if (n < 0 || next + CAP_SPARSE_AREAS + (long) CAP_SPARSE_AREA_SIZE * n > b.limit()) {
+                    throw new ErrnoException(Errno.EINVAL, "sparse mmap capability with " + n + " areas overruns");
+                }
+                java.util.List<VfioRegionInfo.Area> areas = new java.util.ArrayList<>();
+                for (int a = 0; a < n; a++) {
+                    int at = next + CAP_SPARSE_AREAS + CAP_SPARSE_AREA_SIZE * a;
+                    areas.add(new VfioRegionInfo.Area(b.getLong(at), b.getLong(at + 8)));
+                }
+                caps.add(new VfioRegionInfo.SparseMmap(areas));
+            } else if (id == VFIO_REGION_INFO_CAP_TYPE && next + CAP_TYPE_SIZE <= b.limit()) {
+                caps.add(new VfioRegionInfo.Type(b.getInt(next + CAP_TYPE_TYPE), b.getInt(next + CAP_TYPE_SUBTYPE)));
+            }
+            next = b.getInt(next + 4);
+        }
+        return caps;
     }
 
     /** Checks the buffer holds {@code minsz} bytes (EFAULT) and argsz >= minsz (EINVAL). */
@@ -231,12 +331,20 @@ public final class VfioIoctlCodec {
                 b.getInt(DEVICE_INFO_NUM_IRQS));
     }
 
+    /** GET_REGION_INFO as QEMU does it: again with a larger argsz when the caps did not fit. */
     public static VfioRegionInfo getRegionInfo(VfioDeviceFile file, int index) {
         ByteBuffer b = struct(REGION_INFO_MINSZ);
         b.putInt(REGION_INFO_INDEX, index);
         file.ioctl(VFIO_DEVICE_GET_REGION_INFO, b);
-        return new VfioRegionInfo(index, b.getInt(REGION_INFO_FLAGS), b.getLong(REGION_INFO_SIZE),
-                b.getLong(REGION_INFO_OFFSET));
+        int needed = b.getInt(REGION_INFO_ARGSZ);
+        if (needed > REGION_INFO_MINSZ) {
+            b = struct(needed);
+            b.putInt(REGION_INFO_INDEX, index);
+            file.ioctl(VFIO_DEVICE_GET_REGION_INFO, b);
+        }
+        int flags = b.getInt(REGION_INFO_FLAGS);
+        return new VfioRegionInfo(index, flags, b.getLong(REGION_INFO_SIZE), b.getLong(REGION_INFO_OFFSET),
+                (flags & VFIO_REGION_INFO_FLAG_CAPS) != 0 ? decodeCaps(b) : java.util.List.of());
     }
 
     public static VfioIrqInfo getIrqInfo(VfioDeviceFile file, int index) {

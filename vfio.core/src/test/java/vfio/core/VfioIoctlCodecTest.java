@@ -28,6 +28,11 @@ class VfioIoctlCodecTest {
 
         @Override
         public VfioRegionInfo getRegionInfo(int index) {
+            if (index == 2) {
+                return new VfioRegionInfo(index, 7, 0x4000, VfioRegions.position(index, 0), List.of(
+                        new VfioRegionInfo.SparseMmap(List.of(new VfioRegionInfo.Area(0x1000, 0x2000))),
+                        new VfioRegionInfo.Type(2, 1)));
+            }
             return new VfioRegionInfo(index, 3, 0x100 + index, VfioRegions.position(index, 0));
         }
 
@@ -102,6 +107,31 @@ class VfioIoctlCodecTest {
                 32, 0, 0, 0, /* flags */ 3, 0, 0, 0, /* index */ 7, 0, 0, 0, /* cap_offset */ 0, 0, 0, 0,
                 /* size 0x107 */ 0x07, 0x01, 0, 0, 0, 0, 0, 0,
                 /* offset 7 << 40 */ 0, 0, 0, 0, 0, 0x07, 0, 0));
+    }
+
+    @Test
+    void regionCapsAreChainedAfterTheStructOrArgszGrows() {
+        ByteBuffer small = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        small.putInt(0, 32).putInt(8, 2);
+        VfioIoctlCodec.dispatch(Vfio.VFIO_DEVICE_GET_REGION_INFO, small, files, device);
+        // 32 (struct) + 16 + 16 (sparse mmap with one area) + 16 (type)
+        assertThat(small.getInt(0)).as("argsz needed").isEqualTo(80);
+        assertThat(small.getInt(4)).as("flags with CAPS").isEqualTo(7 | Vfio.VFIO_REGION_INFO_FLAG_CAPS);
+        assertThat(small.getInt(12)).as("no cap_offset yet").isZero();
+        ByteBuffer arg = ByteBuffer.allocate(80).order(ByteOrder.LITTLE_ENDIAN);
+        arg.putInt(0, 80).putInt(8, 2);
+        VfioIoctlCodec.dispatch(Vfio.VFIO_DEVICE_GET_REGION_INFO, arg, files, device);
+        assertThat(array(arg)).containsExactly(array(
+                80, 0, 0, 0, /* flags */ 0x0f, 0, 0, 0, /* index */ 2, 0, 0, 0, /* cap_offset */ 32, 0, 0, 0,
+                /* size */ 0, 0x40, 0, 0, 0, 0, 0, 0, /* offset 2 << 40 */ 0, 0, 0, 0, 0, 2, 0, 0,
+                /* sparse mmap: id 1, version 1, next 64 */ 1, 0, 1, 0, 64, 0, 0, 0,
+                /* nr_areas 1, reserved */ 1, 0, 0, 0, 0, 0, 0, 0,
+                /* area offset 0x1000 */ 0, 0x10, 0, 0, 0, 0, 0, 0, /* size 0x2000 */ 0, 0x20, 0, 0, 0, 0, 0, 0,
+                /* type: id 2, version 1, next 0 */ 2, 0, 1, 0, 0, 0, 0, 0,
+                /* type 2, subtype 1 */ 2, 0, 0, 0, 1, 0, 0, 0));
+        assertThat(VfioIoctlCodec.decodeCaps(arg)).containsExactly(
+                new VfioRegionInfo.SparseMmap(List.of(new VfioRegionInfo.Area(0x1000, 0x2000))),
+                new VfioRegionInfo.Type(2, 1));
     }
 
     @Test

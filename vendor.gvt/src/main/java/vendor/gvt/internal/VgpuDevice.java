@@ -338,6 +338,11 @@ final class VgpuDevice implements VfioDeviceOps, VfioDeviceIoctls {
             flags |= VFIO_REGION_INFO_FLAG_MMAP;
         }
         long size = regionSize(index);
+        if (index == VFIO_PCI_BAR2_REGION_INDEX) {
+            // Only the vGPU's slice of the aperture can be mmapped (kvmgt's sparse mmap cap).
+            return new VfioRegionInfo(index, flags, size, VfioRegions.position(index, 0), java.util.List.of(
+                    new VfioRegionInfo.SparseMmap(java.util.List.of(new VfioRegionInfo.Area(lowBase, type.lowGm())))));
+        }
         return new VfioRegionInfo(index, size == 0 ? 0 : flags, size, VfioRegions.position(index, 0));
     }
 
