@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
 
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -28,7 +27,8 @@ class ChannelProgramTest {
     /** A VfioDma where IOVA = guest address over one mapped range, counting pins. */
     static final class GuestDma implements VfioDma {
         final VmAddressSpace memory = new VmAddressSpace("guest");
-        final Map<Long, Integer> pins = new HashMap<>();
+        final Map<Long, Integer> pins = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.List<VfioDmaUnmapListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         GuestDma() {
             memory.allocate(MEM, SIZE);
@@ -40,7 +40,11 @@ class ChannelProgramTest {
             }
         }
 
+        /** Runs before each pin, so a test can hold translation in CP_PROCESSING. */
+        volatile Runnable beforePin = () -> { };
+
         public long[] pinPages(long[] pfns, int prot) {
+            beforePin.run();
             for (long pfn : pfns) {
                 if (pfn * 4096 < MEM || pfn * 4096 >= MEM + SIZE) {
                     throw new ErrnoException(Errno.EINVAL, "no mapping at page 0x" + Long.toHexString(pfn));
@@ -70,9 +74,16 @@ class ChannelProgramTest {
         }
 
         public void addUnmapListener(VfioDmaUnmapListener l) {
+            listeners.add(l);
         }
 
         public void removeUnmapListener(VfioDmaUnmapListener l) {
+            listeners.remove(l);
+        }
+
+        /** What type1 does before an unmap: tells the listeners, then the pins must be gone. */
+        void unmap(long iova, long size) {
+            listeners.forEach(l -> l.dmaUnmapped(iova, size));
         }
     }
 
