@@ -106,7 +106,8 @@ final class Fixture {
     /** Every test leaves the framework as it found it: bundles active, bus empty. */
     static void reset(BundleContext context) {
         for (String bsn : new String[] { "mdev.core", "vfio.core", "vfio.mdev", "vfio.type1", "virtio.core",
-                "virtio.mdev", "virtio.uvirtio", "samples.mtty", "samples.mvnet", "samples.uvirtio", "vendor.gvt" }) {
+                "virtio.mdev", "virtio.uvirtio", "samples.mtty", "samples.mvnet", "samples.uvirtio", "vendor.gvt",
+                "vendor.ccw" }) {
             Bundle b = bundle(context, bsn);
             if (b.getState() != Bundle.ACTIVE) {
                 start(b);
