@@ -220,6 +220,15 @@ public final class VfioCommands {
             VfioRegionInfo r = file.getRegionInfo(i);
             if (r.size() != 0) {
                 out.printf("region %d: size 0x%x offset 0x%x flags 0x%x%n", i, r.size(), r.offset(), r.flags());
+                for (VfioRegionInfo.Cap cap : r.caps()) {
+                    if (cap instanceof VfioRegionInfo.Type type) {
+                        out.printf("  cap type %d subtype %d%n", type.type(), type.subtype());
+                    } else if (cap instanceof VfioRegionInfo.SparseMmap sparse) {
+                        for (VfioRegionInfo.Area area : sparse.areas()) {
+                            out.printf("  cap sparse mmap 0x%x+0x%x%n", area.offset(), area.size());
+                        }
+                    }
+                }
             }
         }
         for (int i = 0; i < info.numIrqs(); i++) {
@@ -238,6 +247,9 @@ public final class VfioCommands {
         StringBuilder sb = new StringBuilder();
         if ((flags & Vfio.VFIO_DEVICE_FLAGS_PCI) != 0) {
             sb.append(" PCI");
+        }
+        if ((flags & Vfio.VFIO_DEVICE_FLAGS_CCW) != 0) {
+            sb.append(" CCW");
         }
         if ((flags & Vfio.VFIO_DEVICE_FLAGS_RESET) != 0) {
             sb.append(" RESET");

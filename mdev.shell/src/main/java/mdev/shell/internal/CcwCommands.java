@@ -1,0 +1,183 @@
+package mdev.shell.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Descriptor;
+import org.osgi.service.component.annotations.Component;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vendor.ccw.Ccw;
+import vfio.core.EventFd;
+import vfio.core.VfioDeviceFile;
+import vfio.core.VfioRegions;
+
+/**
+ * {@code ccw:*}: the guest's side of vfio-ccw. CCWs and IDAWs are written into VM memory
+ * (big-endian, as on s390); ssch, hsch and csch go through the device's I/O and async command
+ * regions as QEMU does it; {@code irb} waits for the I/O interrupt and shows the IRB.
+ */
+@Component(service = CcwCommands.class, property = {
+        "osgi.command.scope=ccw",
+        "osgi.command.function=ccw",
+        "osgi.command.function=idal",
+        "osgi.command.function=ssch",
+        "osgi.command.function=hsch",
+        "osgi.command.function=csch",
+        "osgi.command.function=irb" })
+public final class CcwCommands {
+    static final int ASYNC_REGION = 1;
+    private static final Map<String, Integer> COMMANDS = Map.of("write", Ccw.CMD_WRITE, "read", Ccw.CMD_READ,
+            "nop", Ccw.CMD_NOP, "sense", Ccw.CMD_SENSE, "seek", Ccw.CMD_SEEK, "tic", Ccw.CMD_TIC,
+            "senseid", Ccw.CMD_SENSE_ID);
+    private static final Map<String, Integer> FLAGS = Map.of("cd", Ccw.CCW_FLAG_CD, "cc", Ccw.CCW_FLAG_CC,
+            "sli", Ccw.CCW_FLAG_SLI, "skip", Ccw.CCW_FLAG_SKIP, "pci", Ccw.CCW_FLAG_PCI, "ida", Ccw.CCW_FLAG_IDA,
+            "s", Ccw.CCW_FLAG_SUSPEND);
+
+    @Descriptor("write a format-1 CCW into VM memory")
+    public void ccw(CommandSession session, @Descriptor("VM name") String vm,
+            @Descriptor("virtual address of the CCW") String vaddr,
+            @Descriptor("command: read, write, seek, nop, sense, senseid, tic or a number") String command,
+            @Descriptor("flags: cc,cd,sli,skip,ida,pci,s joined by commas, '-' for none, or a number") String flags,
+            @Descriptor("count in bytes") String count, @Descriptor("data address (guest address, IOVA)") String cda) {
+        Integer cmd = COMMANDS.get(command.toLowerCase(Locale.ROOT));
+        long cmdValue = cmd != null ? cmd : Args.number(command, "command");
+        long countValue = Args.number(count, "count");
+        long cdaValue = Args.number(cda, "cda");
+        if (cmdValue < 0 || cmdValue > 0xff || countValue < 0 || countValue > 0xffff || cdaValue < 0
+                || cdaValue > 0xffff_ffffL) {
+            throw new ErrnoException(Errno.EINVAL, "CCW " + command + " " + count + " " + cda
+                    + ": command is one byte, count 16 bits, data address 32 bits");
+        }
+        ByteBuffer ccw = ByteBuffer.allocate(Ccw.Ccw1.SIZE);
+        new Ccw.Ccw1((int) cmdValue, flags(flags), (int) countValue, (int) cdaValue).encode(ccw);
+        ShellSession.of(session).vm(vm).write(Args.number(vaddr, "vaddr"), ccw);
+    }
+
+    private static int flags(String text) {
+        if (text.equals("-")) {
+            return 0;
+        }
+        if (Character.isDigit(text.charAt(0))) {
+            long value = Args.number(text, "flags");
+            if (value < 0 || value > 0xff) {
+                throw new ErrnoException(Errno.EINVAL, "flags " + text + " are one byte");
+            }
+            return (int) value;
+        }
+        int flags = 0;
+        for (String name : text.toLowerCase(Locale.ROOT).split(",")) {
+            Integer flag = FLAGS.get(name);
+            if (flag == null) {
+                throw new ErrnoException(Errno.EINVAL, "no CCW flag '" + name + "' (cc, cd, sli, skip, ida, pci, s)");
+            }
+            flags |= flag;
+        }
+        return flags;
+    }
+
+    @Descriptor("write 64-bit big-endian words into VM memory: IDAWs, or a SEEK's byte offset")
+    public void idal(CommandSession session, @Descriptor("VM name") String vm,
+            @Descriptor("virtual address") String vaddr, @Descriptor("the words") String... words) {
+        ByteBuffer list = ByteBuffer.allocate(8 * words.length).order(ByteOrder.BIG_ENDIAN);
+        for (String word : words) {
+            list.putLong(Args.number(word, "word"));
+        }
+        ShellSession.of(session).vm(vm).write(Args.number(vaddr, "vaddr"), list.flip());
+    }
+
+    @Descriptor("start subchannel: an ORB with the program address and the start function, in one I/O region write")
+    public void ssch(CommandSession session, @Descriptor("device UUID") String uuid,
+            @Descriptor("channel program address (IOVA)") String cpa) {
+        long address = Args.number(cpa, "cpa");
+        if (address < 0 || address > 0x7fff_ffffL) {
+            throw new ErrnoException(Errno.EINVAL, "channel program address " + cpa + " is not 31-bit");
+        }
+        ByteBuffer region = ByteBuffer.allocate(Ccw.IO_REGION_SIZE);
+        new Ccw.Orb(0, 0, true, true, true, false, 0xff, false, false, false, (int) address)
+                .encode(region.slice(Ccw.IO_ORB, 12));
+        new Ccw.Scsw(Ccw.SCSW_FCTL_START_FUNC, 0, 0, 0, 0, 0, 0).encode(region.slice(Ccw.IO_SCSW, 12));
+        ShellSession.of(session).device(uuid).write(region, VfioRegions.position(Ccw.VFIO_CCW_CONFIG_REGION_INDEX, 0));
+    }
+
+    @Descriptor("halt subchannel through the async command region")
+    public void hsch(CommandSession session, @Descriptor("device UUID") String uuid) {
+        async(session, uuid, Ccw.VFIO_CCW_ASYNC_CMD_HSCH);
+    }
+
+    @Descriptor("clear subchannel through the async command region")
+    public void csch(CommandSession session, @Descriptor("device UUID") String uuid) {
+        async(session, uuid, Ccw.VFIO_CCW_ASYNC_CMD_CSCH);
+    }
+
+    private static void async(CommandSession session, String uuid, int command) {
+        ByteBuffer region = ByteBuffer.allocate(Ccw.CMD_REGION_SIZE).order(ByteOrder.BIG_ENDIAN).putInt(0, command);
+        ShellSession.of(session).device(uuid).write(region, VfioRegions.position(ASYNC_REGION, 0));
+    }
+
+    @Descriptor("wait for the I/O interrupt (when vfio:irq gave it an eventfd), then show the IRB's SCSW")
+    public void irb(CommandSession session, @Descriptor("device UUID") String uuid) throws InterruptedException {
+        ShellSession s = ShellSession.of(session);
+        VfioDeviceFile file = s.device(uuid);
+        EventFd io = s.eventFds.get(file.device().uuid() + "/" + Ccw.VFIO_CCW_IO_IRQ_INDEX);
+        if (io != null) {
+            if (!io.await(10, TimeUnit.SECONDS)) {
+                throw new ErrnoException(Errno.EAGAIN, "no I/O interrupt from " + uuid + " within 10 s");
+            }
+            io.read();
+        }
+        ByteBuffer irb = ByteBuffer.allocate(12);
+        file.read(irb, VfioRegions.position(Ccw.VFIO_CCW_CONFIG_REGION_INDEX, Ccw.IO_IRB));
+        Ccw.Scsw scsw = Ccw.Scsw.decode(irb.flip());
+        System.out.printf("fctl %s stctl 0x%x cpa 0x%x dstat 0x%02x%s cstat 0x%02x%s residual %d%n", function(scsw.fctl()),
+                scsw.stctl(), scsw.cpa(), scsw.dstat(), deviceStatus(scsw.dstat()), scsw.cstat(),
+                channelStatus(scsw.cstat()), scsw.count());
+    }
+
+    private static String function(int fctl) {
+        StringBuilder names = new StringBuilder();
+        if ((fctl & Ccw.SCSW_FCTL_START_FUNC) != 0) {
+            names.append(",start");
+        }
+        if ((fctl & Ccw.SCSW_FCTL_HALT_FUNC) != 0) {
+            names.append(",halt");
+        }
+        if ((fctl & Ccw.SCSW_FCTL_CLEAR_FUNC) != 0) {
+            names.append(",clear");
+        }
+        return names.length() == 0 ? "none" : names.substring(1);
+    }
+
+    private static String deviceStatus(int dstat) {
+        StringBuilder names = new StringBuilder();
+        if ((dstat & Ccw.DEV_STAT_CHN_END) != 0) {
+            names.append(" channel-end");
+        }
+        if ((dstat & Ccw.DEV_STAT_DEV_END) != 0) {
+            names.append(" device-end");
+        }
+        if ((dstat & Ccw.DEV_STAT_UNIT_CHECK) != 0) {
+            names.append(" unit-check");
+        }
+        return names.length() == 0 ? "" : " (" + names.substring(1) + ")";
+    }
+
+    private static String channelStatus(int cstat) {
+        StringBuilder names = new StringBuilder();
+        if ((cstat & Ccw.SCHN_STAT_INCORR_LEN) != 0) {
+            names.append(" incorrect-length");
+        }
+        if ((cstat & Ccw.SCHN_STAT_PROG_CHECK) != 0) {
+            names.append(" program-check");
+        }
+        if ((cstat & Ccw.SCHN_STAT_PROT_CHECK) != 0) {
+            names.append(" protection-check");
+        }
+        return names.length() == 0 ? "" : " (" + names.substring(1) + ")";
+    }
+}
