@@ -27,7 +27,9 @@ import vfio.core.VfioRegionInfo;
 import vfio.core.VfioRegions;
 
 /**
- * An mdev of a subchannel (vfio_ccw_ops.c with the device FSM of vfio_ccw_fsm.c). Writing the
+ * An mdev of a subchannel (vfio_ccw_ops.c with the device FSM of vfio_ccw_fsm.c). It is in
+ * STANDBY until opened and again after its release (the kernel's OPEN and CLOSE events), IDLE
+ * while open with nothing in flight, NOT_OPER once removed. Writing the
  * I/O region submits the ORB in it: from IDLE the channel program is translated (state
  * CP_PROCESSING) and started (CP_PENDING) on the subchannel's executor; its end writes the IRB,
  * returns to IDLE and signals the I/O interrupt. Errors go to ret_code as the kernel answers
@@ -48,7 +50,7 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
     private final byte[] cmd = new byte[Ccw.CMD_REGION_SIZE];
     private final VfioDmaUnmapListener unpinOnUnmap = this::dmaUnmapped;
 
-    private State state = State.IDLE;
+    private State state = State.STANDBY;
     private VfioDma dma;
     private EventFd ioTrigger;
     private ChannelProgram program;
@@ -81,6 +83,7 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
         VfioDma access = context.dma();
         access.addUnmapListener(unpinOnUnmap);
         dma = access;
+        state = State.IDLE;
     }
 
     @Override
@@ -92,6 +95,9 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
                 dma = null;
             }
             ioTrigger = null;
+            if (state != State.NOT_OPER) {
+                state = State.STANDBY;
+            }
         }
     }
 

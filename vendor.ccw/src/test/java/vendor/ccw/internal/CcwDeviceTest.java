@@ -187,6 +187,23 @@ class CcwDeviceTest {
     }
 
     @Test
+    void standbyUntilOpenedAndAfterRelease() {
+        device = new CcwDevice(new Subchannel("0.0.0100", 4096, true, 0x80, 0), executor);
+        assertThat(device.state()).isEqualTo(CcwDevice.State.STANDBY);
+        ccw(MEM, Ccw.CMD_NOP, 0, 0, 0);
+        assertErrno(Errno.EIO, () -> start(MEM));
+        assertErrno(Errno.EIO, () -> device.write(command(Ccw.VFIO_CCW_ASYNC_CMD_CSCH),
+                VfioRegions.position(CcwDevice.ASYNC_REGION_INDEX, 0)));
+        device.open(() -> dma);
+        assertThat(device.state()).isEqualTo(CcwDevice.State.IDLE);
+        device.release();
+        assertThat(device.state()).isEqualTo(CcwDevice.State.STANDBY);
+        device.markRemoved();
+        assertErrno(Errno.ENODEV, () -> device.open(() -> dma));
+        device = null;
+    }
+
+    @Test
     void theIoRegionTakesNoHaltOrClearAndNeedsAFunction() {
         open();
         ccw(MEM, Ccw.CMD_NOP, 0, 0, 0);
