@@ -218,27 +218,32 @@ final class ChannelProgram {
                 return new Result(Ccw.DEV_STAT_CHN_END | Ccw.DEV_STAT_DEV_END | Ccw.DEV_STAT_UNIT_CHECK, 0,
                         at + Ccw.Ccw1.SIZE, t.ccw().count());
             }
+            // A data chain that TICs back into itself never ends: it counts against the same
+            // bound as an endless command chain, so it ends in a program check too.
             List<Translated> group = new ArrayList<>();
             group.add(t);
             while (group.get(group.size() - 1).ccw().has(Ccw.CCW_FLAG_CD)) {
                 Translated next = ccws.get(group.get(group.size() - 1).address() + Ccw.Ccw1.SIZE);
-                while (next.ccw().cmd() == Ccw.CMD_TIC) {
+                while (next.ccw().cmd() == Ccw.CMD_TIC && ++executed <= MAX_EXECUTED) {
                     next = ccws.get(next.ccw().cda());
+                }
+                if (++executed > MAX_EXECUTED) {
+                    return new Result(0, Ccw.SCHN_STAT_PROG_CHECK, last + Ccw.Ccw1.SIZE, 0);
                 }
                 group.add(next);
             }
             Translated tail = group.get(group.size() - 1);
             last = tail.address();
-            int total = 0;
+            long total = 0;
             for (Translated g : group) {
                 total += g.ccw().count();
             }
             int available = device.available(cmd);
-            int transfer = Math.min(total, available);
+            int transfer = (int) Math.min(total, available);
             move(device, cmd, group, transfer);
             boolean fixedSize = cmd != Ccw.CMD_READ && cmd != Ccw.CMD_WRITE && cmd != Ccw.CMD_NOP;
             boolean incorrect = transfer < total || (fixedSize && total != available);
-            int residual = total - transfer;
+            int residual = (int) Math.min(total - transfer, 0xffff);
             if (incorrect && !tail.ccw().has(Ccw.CCW_FLAG_SLI)) {
                 return new Result(Ccw.DEV_STAT_CHN_END | Ccw.DEV_STAT_DEV_END, Ccw.SCHN_STAT_INCORR_LEN,
                         last + Ccw.Ccw1.SIZE, residual);

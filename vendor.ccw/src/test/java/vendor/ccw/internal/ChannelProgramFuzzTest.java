@@ -25,8 +25,14 @@ class ChannelProgramFuzzTest {
     static final int AREA = 0x1_0000;
 
     /** Returns whether the program translated. */
-    static boolean exercise(byte[] orbBytes, byte[] memory, int mask) {
-        ChannelProgramTest.GuestDma dma = new ChannelProgramTest.GuestDma();
+    /** One guest, zeroed before each input, so a run depends on its input alone. */
+    static final ChannelProgramTest.GuestDma DMA = new ChannelProgramTest.GuestDma();
+    static final byte[] ZEROS = new byte[ChannelProgramTest.SIZE];
+
+    static synchronized boolean exercise(byte[] orbBytes, byte[] memory, int mask) {
+        ChannelProgramTest.GuestDma dma = DMA;
+        dma.memory.write(MEM, ByteBuffer.wrap(ZEROS));
+        memory = memory.length > ChannelProgramTest.SIZE ? java.util.Arrays.copyOf(memory, ChannelProgramTest.SIZE) : memory;
         ByteBuffer area = ByteBuffer.wrap(memory);
         // Steer every word's upper bits by mask so CDAs, IDAWs and TIC targets hit the mapping.
         for (int i = 4; i + 4 <= memory.length; i += 8) {

@@ -185,6 +185,14 @@ class ChannelProgramTest {
     }
 
     @Test
+    void aDataChainThatTicsBackIntoItselfEndsInAProgramCheck() {
+        // Found by the fuzzer: READ with CD, then a TIC back to it, transferred forever.
+        ccw(MEM, Ccw.CMD_READ, Ccw.CCW_FLAG_CD, 16, MEM + 0x2000);
+        ccw(MEM + 8, Ccw.CMD_TIC, 0, 0, MEM);
+        assertThat(run(MEM).cstat()).isEqualTo(Ccw.SCHN_STAT_PROG_CHECK);
+    }
+
+    @Test
     void incorrectLengthUnlessSli() {
         ccw(MEM, Ccw.CMD_SENSE_ID, 0, 4, MEM + 0x2000);
         assertThat(run(MEM).cstat()).isEqualTo(Ccw.SCHN_STAT_INCORR_LEN);
