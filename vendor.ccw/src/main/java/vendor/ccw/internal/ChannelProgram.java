@@ -111,26 +111,31 @@ final class ChannelProgram {
         }
     }
 
-    /** The CCW's data as page-bounded IOVA pieces, every page pinned. */
+    /**
+     * The CCW's data as page-bounded IOVA pieces, every page pinned. As ccwchain_calc_length,
+     * an IDA CCW needs 64-bit 4K IDAWs (c64 set, i2k clear): EOPNOTSUPP otherwise.
+     */
     private Translated translateData(int at, Ccw.Ccw1 ccw, boolean c64, boolean i2k) {
+        if (ccw.has(Ccw.CCW_FLAG_IDA) && (!c64 || i2k)) {
+            throw new ErrnoException(Errno.EOPNOTSUPP, "the IDA CCW at 0x" + Integer.toHexString(at)
+                    + " needs 64-bit 4K IDAWs; the ORB has c64=" + c64 + " i2k=" + i2k);
+        }
         if (ccw.count() == 0 || ccw.cmd() == Ccw.CMD_NOP) {
             return new Translated(at, ccw, new long[0], new int[0]);
         }
         List<long[]> pieces = new ArrayList<>();
         if (ccw.has(Ccw.CCW_FLAG_IDA)) {
-            int block = i2k ? 2048 : PAGE;
-            int idawSize = c64 ? 8 : 4;
-            long first = idaw(ccw.cda(), idawSize, c64);
-            int inFirst = (int) Math.min(ccw.count(), block - (first % block));
+            long first = idaw(ccw.cda());
+            int inFirst = (int) Math.min(ccw.count(), PAGE - (first % PAGE));
             pieces.add(new long[] { first, inFirst });
             int left = ccw.count() - inFirst;
             for (int i = 1; left > 0; i++) {
-                long address = idaw(ccw.cda() + i * idawSize, idawSize, c64);
-                if (address % block != 0) {
+                long address = idaw(ccw.cda() + i * 8);
+                if (address % PAGE != 0) {
                     throw new ErrnoException(Errno.EINVAL, "IDAW " + i + " of the CCW at 0x" + Integer.toHexString(at)
-                            + " is not on a " + block + "-byte boundary");
+                            + " is not on a page boundary: 0x" + Long.toHexString(address));
                 }
-                int n = Math.min(left, block);
+                int n = Math.min(left, PAGE);
                 pieces.add(new long[] { address, n });
                 left -= n;
             }
@@ -154,15 +159,11 @@ final class ChannelProgram {
         return new Translated(at, ccw, iova, length);
     }
 
-    private long idaw(int address, int size, boolean c64) {
-        ByteBuffer b = ByteBuffer.allocate(size);
+    /** A format-2 IDAW: 64-bit, big-endian, read from guest memory. */
+    private long idaw(int address) {
+        ByteBuffer b = ByteBuffer.allocate(8);
         dma.read(Integer.toUnsignedLong(address), b);
-        b.flip();
-        long value = size == 8 ? b.getLong() : Integer.toUnsignedLong(b.getInt());
-        if (!c64 && (value & 0x8000_0000L) != 0) {
-            throw new ErrnoException(Errno.EINVAL, "31-bit IDAW 0x" + Long.toHexString(value) + " has bit 0 set");
-        }
-        return value;
+        return b.flip().getLong();
     }
 
     private void pin(long iova, int length) {

@@ -246,6 +246,19 @@ class ChannelProgramTest {
     }
 
     @Test
+    void idaNeedsSixtyFourBitFourKIdaws() {
+        idal64(MEM + 0x800, MEM + 0x5000);
+        ccw(MEM, Ccw.CMD_READ, Ccw.CCW_FLAG_IDA, 16, MEM + 0x800);
+        assertErrno(Errno.EOPNOTSUPP, () -> ChannelProgram.translate(
+                new Ccw.Orb(0, 0, true, true, false, false, 0xff, false, false, false, (int) MEM), dma));
+        assertErrno(Errno.EOPNOTSUPP, () -> ChannelProgram.translate(
+                new Ccw.Orb(0, 0, true, true, true, true, 0xff, false, false, false, (int) MEM), dma));
+        ccw(MEM, Ccw.CMD_READ, 0, 16, MEM + 0x5000);
+        ChannelProgram.translate(new Ccw.Orb(0, 0, true, true, false, false, 0xff, false, false, false, (int) MEM), dma)
+                .free();
+    }
+
+    @Test
     void theOrbAndScswLayouts() {
         ByteBuffer b = ByteBuffer.allocate(12);
         new Ccw.Orb(0x11223344, 0, true, true, true, false, 0x80, false, false, false, 0x00100000).encode(b);
