@@ -85,4 +85,18 @@ final class Args {
         }
         return sb.toString();
     }
+
+    /**
+     * The names of the bits set in {@code value}, in the order of {@code bits}, joined by
+     * {@code separator}; empty when none is set.
+     */
+    static String bitNames(int value, String separator, int[] bits, String... names) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < bits.length; i++) {
+            if ((value & bits[i]) != 0) {
+                sb.append(sb.length() == 0 ? "" : separator).append(names[i]);
+            }
+        }
+        return sb.toString();
+    }
 }

@@ -140,44 +140,22 @@ public final class CcwCommands {
     }
 
     private static String function(int fctl) {
-        StringBuilder names = new StringBuilder();
-        if ((fctl & Ccw.SCSW_FCTL_START_FUNC) != 0) {
-            names.append(",start");
-        }
-        if ((fctl & Ccw.SCSW_FCTL_HALT_FUNC) != 0) {
-            names.append(",halt");
-        }
-        if ((fctl & Ccw.SCSW_FCTL_CLEAR_FUNC) != 0) {
-            names.append(",clear");
-        }
-        return names.length() == 0 ? "none" : names.substring(1);
+        String names = Args.bitNames(fctl, ",", new int[] { Ccw.SCSW_FCTL_START_FUNC, Ccw.SCSW_FCTL_HALT_FUNC,
+            Ccw.SCSW_FCTL_CLEAR_FUNC }, "start", "halt", "clear");
+        return names.isEmpty() ? "none" : names;
     }
 
     private static String deviceStatus(int dstat) {
-        StringBuilder names = new StringBuilder();
-        if ((dstat & Ccw.DEV_STAT_CHN_END) != 0) {
-            names.append(" channel-end");
-        }
-        if ((dstat & Ccw.DEV_STAT_DEV_END) != 0) {
-            names.append(" device-end");
-        }
-        if ((dstat & Ccw.DEV_STAT_UNIT_CHECK) != 0) {
-            names.append(" unit-check");
-        }
-        return names.length() == 0 ? "" : " (" + names.substring(1) + ")";
+        return parenthesised(Args.bitNames(dstat, " ", new int[] { Ccw.DEV_STAT_CHN_END, Ccw.DEV_STAT_DEV_END,
+            Ccw.DEV_STAT_UNIT_CHECK }, "channel-end", "device-end", "unit-check"));
     }
 
     private static String channelStatus(int cstat) {
-        StringBuilder names = new StringBuilder();
-        if ((cstat & Ccw.SCHN_STAT_INCORR_LEN) != 0) {
-            names.append(" incorrect-length");
-        }
-        if ((cstat & Ccw.SCHN_STAT_PROG_CHECK) != 0) {
-            names.append(" program-check");
-        }
-        if ((cstat & Ccw.SCHN_STAT_PROT_CHECK) != 0) {
-            names.append(" protection-check");
-        }
-        return names.length() == 0 ? "" : " (" + names.substring(1) + ")";
+        return parenthesised(Args.bitNames(cstat, " ", new int[] { Ccw.SCHN_STAT_INCORR_LEN, Ccw.SCHN_STAT_PROG_CHECK,
+            Ccw.SCHN_STAT_PROT_CHECK }, "incorrect-length", "program-check", "protection-check"));
+    }
+
+    private static String parenthesised(String names) {
+        return names.isEmpty() ? "" : " (" + names + ")";
     }
 }

@@ -244,17 +244,9 @@ public final class VfioCommands {
     }
 
     private static String deviceFlags(int flags) {
-        StringBuilder sb = new StringBuilder();
-        if ((flags & Vfio.VFIO_DEVICE_FLAGS_PCI) != 0) {
-            sb.append(" PCI");
-        }
-        if ((flags & Vfio.VFIO_DEVICE_FLAGS_CCW) != 0) {
-            sb.append(" CCW");
-        }
-        if ((flags & Vfio.VFIO_DEVICE_FLAGS_RESET) != 0) {
-            sb.append(" RESET");
-        }
-        return sb.length() == 0 ? "" : " (" + sb.substring(1) + ")";
+        String names = Args.bitNames(flags, " ", new int[] { Vfio.VFIO_DEVICE_FLAGS_PCI, Vfio.VFIO_DEVICE_FLAGS_CCW,
+            Vfio.VFIO_DEVICE_FLAGS_RESET }, "PCI", "CCW", "RESET");
+        return names.isEmpty() ? "" : " (" + names + ")";
     }
 
     @Descriptor("read bytes of a region; prints them in hex")
