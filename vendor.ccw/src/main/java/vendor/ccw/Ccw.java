@@ -34,13 +34,32 @@ public final class Ccw {
     public static final int VFIO_CCW_ASYNC_CMD_HSCH = 1 << 0;
     public static final int VFIO_CCW_ASYNC_CMD_CSCH = 1 << 1;
 
+    /* struct ccw_schib_region { __u8 schib_area[52]; } __packed; */
+    public static final int SCHIB_REGION_SIZE = 52;
+    /* struct ccw_crw_region { __u32 crw; 0  __u32 pad; 4 } __packed;  8 */
+    public static final int CRW_REGION_SIZE = 8;
+
     public static final int VFIO_CCW_CONFIG_REGION_INDEX = 0;
     public static final int VFIO_CCW_NUM_REGIONS = 1;
+    /** enum { VFIO_CCW_IO_IRQ_INDEX, VFIO_CCW_CRW_IRQ_INDEX, VFIO_CCW_NUM_IRQS }. */
     public static final int VFIO_CCW_IO_IRQ_INDEX = 0;
-    public static final int VFIO_CCW_NUM_IRQS = 1;
-    /** VFIO_REGION_TYPE_CCW and VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD: the async region's type cap. */
+    public static final int VFIO_CCW_CRW_IRQ_INDEX = 1;
+    public static final int VFIO_CCW_NUM_IRQS = 2;
+    /** VFIO_REGION_TYPE_CCW and its subtypes: the type caps of the device-specific regions. */
     public static final int VFIO_REGION_TYPE_CCW = 2;
     public static final int VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD = 1;
+    public static final int VFIO_REGION_SUBTYPE_CCW_SCHIB = 2;
+    public static final int VFIO_REGION_SUBTYPE_CCW_CRW = 3;
+
+    /** Channel report words (asm/crw.h): reporting source channel path, error codes. */
+    public static final int CRW_RSC_CPATH = 0x4;
+    public static final int CRW_ERC_INIT = 0x02;
+    public static final int CRW_ERC_PERRN = 0x06;
+
+    /** A CRW: res1 0, slct 1, oflw 2, chn 3, rsc 4-7, anc 8, res2 9, erc 10-15, rsid 16-31. */
+    public static int crw(int rsc, int erc, int rsid) {
+        return ((rsc & 0xf) << 24) | ((erc & 0x3f) << 16) | (rsid & 0xffff);
+    }
 
     /** CCW commands of the simulated block device (and TIC, which the channel handles). */
     public static final int CMD_WRITE = 0x01;

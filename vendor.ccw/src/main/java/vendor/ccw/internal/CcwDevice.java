@@ -43,16 +43,24 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
     enum State { NOT_OPER, STANDBY, IDLE, CP_PROCESSING, CP_PENDING }
 
     static final int ASYNC_REGION_INDEX = Ccw.VFIO_CCW_NUM_REGIONS;
+    static final int SCHIB_REGION_INDEX = ASYNC_REGION_INDEX + 1;
+    static final int CRW_REGION_INDEX = ASYNC_REGION_INDEX + 2;
+    static final int NUM_REGIONS = CRW_REGION_INDEX + 1;
 
     private final Subchannel subchannel;
     private final ExecutorService executor;
     private final byte[] io = new byte[Ccw.IO_REGION_SIZE];
     private final byte[] cmd = new byte[Ccw.CMD_REGION_SIZE];
+    private final byte[] schib = new byte[Ccw.SCHIB_REGION_SIZE];
+    private final byte[] crw = new byte[Ccw.CRW_REGION_SIZE];
+    /** Channel reports not yet read by the guest (the kernel's private->crw list). */
+    private final java.util.ArrayDeque<Integer> reports = new java.util.ArrayDeque<>();
     private final VfioDmaUnmapListener unpinOnUnmap = this::dmaUnmapped;
 
     private State state = State.STANDBY;
     private VfioDma dma;
     private EventFd ioTrigger;
+    private EventFd crwTrigger;
     private ChannelProgram program;
     private Ccw.Orb orb;
     private Future<?> running;
@@ -95,6 +103,8 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
                 dma = null;
             }
             ioTrigger = null;
+            crwTrigger = null;
+            reports.clear();
             if (state != State.NOT_OPER) {
                 state = State.STANDBY;
             }
@@ -157,19 +167,77 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
     // ---- regions -----------------------------------------------------------------------
 
     @Override
-    public synchronized int read(ByteBuffer dst, long pos) {
+    public int read(ByteBuffer dst, long pos) {
         int count = dst.remaining();
-        byte[] region = region(pos, count);
-        dst.put(region, (int) VfioRegions.offset(pos), count);
+        int index = VfioRegions.index(pos);
+        EventFd more = null;
+        synchronized (this) {
+            byte[] region = region(pos, count);
+            if (index == SCHIB_REGION_INDEX) {
+                storeSubchannel();
+            } else if (index == CRW_REGION_INDEX) {
+                Integer next = reports.poll();
+                ByteBuffer.wrap(crw).order(ByteOrder.BIG_ENDIAN).putInt(0, next == null ? 0 : next);
+            }
+            dst.put(region, (int) VfioRegions.offset(pos), count);
+            if (index == CRW_REGION_INDEX) {
+                java.util.Arrays.fill(crw, (byte) 0);
+                more = reports.isEmpty() ? null : crwTrigger;
+            }
+        }
+        if (more != null) {
+            more.signal();      // more reports are queued: the guest reads again
+        }
         return count;
+    }
+
+    /**
+     * stsch: the SCHIB as the subchannel shows it now. PMCW: intparm; ena, dnv, device number;
+     * lpm, pnom, lpum, pim; mbi, pom, pam; chpid[8]; then the SCSW and the model-dependent area.
+     */
+    private void storeSubchannel() {
+        ByteBuffer b = ByteBuffer.wrap(schib).order(ByteOrder.BIG_ENDIAN);
+        java.util.Arrays.fill(schib, (byte) 0);
+        boolean enabled = state != State.NOT_OPER && state != State.STANDBY;
+        int installed = subchannel.installedPaths();
+        int operational = subchannel.pathMask();
+        b.putInt(4, (enabled ? 1 << 23 : 0) | 1 << 16 | subchannel.deviceNumber());
+        b.putInt(8, operational << 24 | installed);
+        b.putInt(12, operational << 8 | installed);
+        for (int path = 0; path < 8; path++) {
+            if ((installed & (0x80 >> path)) != 0) {
+                b.put(16 + path, (byte) path);
+            }
+        }
+        if (state == State.CP_PENDING) {
+            new Ccw.Scsw(Ccw.SCSW_FCTL_START_FUNC, 0, 0, 0, 0, 0, 0).encode(b.slice(28, 12));
+        }
+    }
+
+    /** vfio_ccw_queue_crw: queued, and the CRW eventfd signalled. */
+    void channelReport(int word) {
+        EventFd trigger;
+        synchronized (this) {
+            if (state == State.NOT_OPER) {
+                return;
+            }
+            reports.add(word);
+            trigger = crwTrigger;
+        }
+        if (trigger != null) {
+            trigger.signal();
+        }
     }
 
     private byte[] region(long pos, int count) {
         int index = VfioRegions.index(pos);
-        byte[] region = index == Ccw.VFIO_CCW_CONFIG_REGION_INDEX ? io : index == ASYNC_REGION_INDEX ? cmd : null;
-        if (region == null) {
-            throw new ErrnoException(Errno.EINVAL, "vfio-ccw has no region " + index);
-        }
+        byte[] region = switch (index) {
+            case Ccw.VFIO_CCW_CONFIG_REGION_INDEX -> io;
+            case ASYNC_REGION_INDEX -> cmd;
+            case SCHIB_REGION_INDEX -> schib;
+            case CRW_REGION_INDEX -> crw;
+            default -> throw new ErrnoException(Errno.EINVAL, "vfio-ccw has no region " + index);
+        };
         Ccw.checkRegion(VfioRegions.offset(pos), count, region.length, "region " + index);
         return region;
     }
@@ -178,6 +246,9 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
     public int write(ByteBuffer src, long pos) {
         int count = src.remaining();
         int index = VfioRegions.index(pos);
+        if (index == SCHIB_REGION_INDEX || index == CRW_REGION_INDEX) {
+            throw new ErrnoException(Errno.EINVAL, "region " + index + " of vfio-ccw is read-only");
+        }
         synchronized (this) {
             byte[] region = region(pos, count);
             src.get(region, (int) VfioRegions.offset(pos), count);
@@ -351,39 +422,56 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
 
     @Override
     public VfioDeviceInfo getInfo() {
-        return new VfioDeviceInfo(VFIO_DEVICE_FLAGS_CCW | VFIO_DEVICE_FLAGS_RESET, Ccw.VFIO_CCW_NUM_REGIONS + 1,
-                Ccw.VFIO_CCW_NUM_IRQS);
+        return new VfioDeviceInfo(VFIO_DEVICE_FLAGS_CCW | VFIO_DEVICE_FLAGS_RESET, NUM_REGIONS, Ccw.VFIO_CCW_NUM_IRQS);
     }
 
     @Override
     public VfioRegionInfo getRegionInfo(int index) {
         int rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
-        if (index == Ccw.VFIO_CCW_CONFIG_REGION_INDEX) {
-            return new VfioRegionInfo(index, rw, Ccw.IO_REGION_SIZE, VfioRegions.position(index, 0));
-        }
-        return new VfioRegionInfo(index, rw, Ccw.CMD_REGION_SIZE, VfioRegions.position(index, 0),
-                List.of(new VfioRegionInfo.Type(Ccw.VFIO_REGION_TYPE_CCW, Ccw.VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD)));
+        return switch (index) {
+            case Ccw.VFIO_CCW_CONFIG_REGION_INDEX -> new VfioRegionInfo(index, rw, Ccw.IO_REGION_SIZE,
+                    VfioRegions.position(index, 0));
+            case ASYNC_REGION_INDEX -> typed(index, rw, Ccw.CMD_REGION_SIZE, Ccw.VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD);
+            case SCHIB_REGION_INDEX -> typed(index, VFIO_REGION_INFO_FLAG_READ, Ccw.SCHIB_REGION_SIZE,
+                    Ccw.VFIO_REGION_SUBTYPE_CCW_SCHIB);
+            case CRW_REGION_INDEX -> typed(index, VFIO_REGION_INFO_FLAG_READ, Ccw.CRW_REGION_SIZE,
+                    Ccw.VFIO_REGION_SUBTYPE_CCW_CRW);
+            default -> throw new ErrnoException(Errno.EINVAL, "vfio-ccw has no region " + index);
+        };
+    }
+
+    private static VfioRegionInfo typed(int index, int flags, int size, int subtype) {
+        return new VfioRegionInfo(index, flags, size, VfioRegions.position(index, 0),
+                List.of(new VfioRegionInfo.Type(Ccw.VFIO_REGION_TYPE_CCW, subtype)));
     }
 
     @Override
     public VfioIrqInfo getIrqInfo(int index) {
-        if (index != Ccw.VFIO_CCW_IO_IRQ_INDEX) {
+        if (index != Ccw.VFIO_CCW_IO_IRQ_INDEX && index != Ccw.VFIO_CCW_CRW_IRQ_INDEX) {
             throw new ErrnoException(Errno.EINVAL, "vfio-ccw has no irq index " + index);
         }
         return new VfioIrqInfo(index, VFIO_IRQ_INFO_EVENTFD, 1);
     }
 
+    /** The I/O and CRW interrupts: an eventfd each, or a trigger by hand (DATA_NONE/BOOL). */
     @Override
     public synchronized void setIrqs(VfioIrqSet set) {
         if (set.action() != VFIO_IRQ_SET_ACTION_TRIGGER) {
-            throw new ErrnoException(Errno.EINVAL, "the I/O interrupt is not maskable");
+            throw new ErrnoException(Errno.EINVAL, "vfio-ccw interrupts are not maskable");
         }
+        boolean io = set.index() == Ccw.VFIO_CCW_IO_IRQ_INDEX;
+        EventFd current = io ? ioTrigger : crwTrigger;
         if (set.dataType() == VFIO_IRQ_SET_DATA_EVENTFD) {
-            ioTrigger = set.eventFds()[0];
+            current = set.eventFds()[0];
         } else if (set.count() == 0) {
-            ioTrigger = null;
-        } else if (ioTrigger != null) {
-            ioTrigger.signal();
+            current = null;
+        } else if (current != null) {
+            current.signal();
+        }
+        if (io) {
+            ioTrigger = current;
+        } else {
+            crwTrigger = current;
         }
     }
 

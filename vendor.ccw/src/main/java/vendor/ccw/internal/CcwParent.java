@@ -17,6 +17,8 @@ import mdev.core.MdevClassId;
 import mdev.core.MdevDevice;
 import mdev.core.MdevParent;
 import mdev.core.MdevTypeSpec;
+import vendor.ccw.Ccw;
+import vendor.ccw.CcwSubchannel;
 
 /**
  * A subchannel bound to vfio_ccw (vfio_ccw_drv.c's probe): one parent per factory
@@ -25,10 +27,10 @@ import mdev.core.MdevTypeSpec;
  * time as on a subchannel; deactivation ends the program in flight (its pages unpinned) and
  * removes the mdev.
  */
-@Component(service = MdevParent.class, configurationPid = "vendor.ccw.subchannel",
+@Component(service = { MdevParent.class, CcwSubchannel.class }, configurationPid = "vendor.ccw.subchannel",
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = SubchannelConfig.class, factory = true)
-public final class CcwParent implements MdevParent {
+public final class CcwParent implements MdevParent, CcwSubchannel {
     static final String DRIVER = "vfio_ccw";
     static final MdevTypeSpec IO_TYPE = new MdevTypeSpec("io", "I/O subchannel (Non-QDIO)", "", "vfio-ccw");
 
@@ -99,6 +101,36 @@ public final class CcwParent implements MdevParent {
             mdevUuid = null;
         }
         removed.markRemoved();
+    }
+
+    @Override
+    public String schid() {
+        return subchannel.schid();
+    }
+
+    @Override
+    public int installedPaths() {
+        return subchannel.installedPaths();
+    }
+
+    @Override
+    public int operationalPaths() {
+        return subchannel.pathMask();
+    }
+
+    /** vfio_ccw_chp_event: CHP_ONLINE queues an "initialized" CRW, CHP_OFFLINE a "permanent error". */
+    @Override
+    public void vary(int path, boolean online) {
+        CcwDevice notified;
+        synchronized (this) {
+            if (!subchannel.vary(path, online)) {
+                return;
+            }
+            notified = device;
+        }
+        if (notified != null) {
+            notified.channelReport(Ccw.crw(Ccw.CRW_RSC_CPATH, online ? Ccw.CRW_ERC_INIT : Ccw.CRW_ERC_PERRN, path));
+        }
     }
 
     synchronized CcwDevice device() {

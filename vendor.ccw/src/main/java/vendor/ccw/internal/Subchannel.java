@@ -14,7 +14,9 @@ final class Subchannel {
     private final String schid;
     private final BlockDevice device;
     private final boolean online;
-    private final int pathMask;
+    private final int installedPaths;
+    /** The installed paths that are online (varied on); written under the parent's monitor. */
+    private volatile int operationalPaths;
     private final long delayMillis;
 
     Subchannel(String schid, int capacity, boolean online, int pathMask, long delayMillis) {
@@ -30,12 +32,18 @@ final class Subchannel {
         this.schid = schid;
         this.device = new BlockDevice(capacity);
         this.online = online;
-        this.pathMask = pathMask;
+        this.installedPaths = pathMask;
+        this.operationalPaths = pathMask;
         this.delayMillis = delayMillis;
     }
 
     String schid() {
         return schid;
+    }
+
+    /** The device number: the schno part of the schid, as on a single-image system. */
+    int deviceNumber() {
+        return Integer.parseInt(schid.substring(4), 16);
     }
 
     BlockDevice device() {
@@ -46,8 +54,25 @@ final class Subchannel {
         return online;
     }
 
+    /** The paths ssch may use: installed and online. */
     int pathMask() {
-        return pathMask;
+        return operationalPaths;
+    }
+
+    int installedPaths() {
+        return installedPaths;
+    }
+
+    /** Varies path {@code path} (0..7); returns whether its state changed. */
+    boolean vary(int path, boolean online) {
+        if (path < 0 || path > 7 || (installedPaths & (0x80 >> path)) == 0) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "subchannel " + schid + " has no path " + path
+                    + " (installed paths 0x" + Integer.toHexString(installedPaths) + ")");
+        }
+        int bit = 0x80 >> path;
+        int before = operationalPaths;
+        operationalPaths = online ? before | bit : before & ~bit;
+        return operationalPaths != before;
     }
 
     /** Holds the program the configured delay; HALT, CLEAR or removal ends the wait early. */

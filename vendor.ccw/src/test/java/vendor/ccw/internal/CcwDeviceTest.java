@@ -279,13 +279,84 @@ class CcwDeviceTest {
     void regionAndIrqInfoAsVfioCcwAnswersThem() {
         open();
         assertThat(device.getInfo().flags()).isEqualTo(Vfio.VFIO_DEVICE_FLAGS_CCW | Vfio.VFIO_DEVICE_FLAGS_RESET);
-        assertThat(device.getInfo().numRegions()).isEqualTo(2);
+        assertThat(device.getInfo().numRegions()).isEqualTo(4);
+        assertThat(device.getInfo().numIrqs()).isEqualTo(2);
+        assertThat(device.getRegionInfo(2).caps()).containsExactly(
+                new VfioRegionInfo.Type(Ccw.VFIO_REGION_TYPE_CCW, Ccw.VFIO_REGION_SUBTYPE_CCW_SCHIB));
+        assertThat(device.getRegionInfo(3).flags()).as("read-only").isEqualTo(Vfio.VFIO_REGION_INFO_FLAG_READ);
+        assertErrno(Errno.EINVAL, () -> device.getRegionInfo(4));
         assertThat(device.getRegionInfo(0).size()).isEqualTo(124);
         VfioRegionInfo async = device.getRegionInfo(CcwDevice.ASYNC_REGION_INDEX);
         assertThat(async.size()).isEqualTo(8);
         assertThat(async.caps()).containsExactly(
                 new VfioRegionInfo.Type(Ccw.VFIO_REGION_TYPE_CCW, Ccw.VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD));
-        assertErrno(Errno.EINVAL, () -> device.getIrqInfo(1));
+        assertErrno(Errno.EINVAL, () -> device.getIrqInfo(2));
         assertThat(device.getIrqInfo(0).count()).isEqualTo(1);
+    }
+
+    @Test
+    void theSchibShowsPathsDeviceNumberAndEnablement() {
+        CcwParent parent = new CcwParent(new Subchannel("0.0.01a7", 4096, true, 0xc0, 0));
+        try {
+            parent.create(CcwParent.IO_TYPE, new TestMdev());
+            device = parent.device();
+            byte[] closed = schib();
+            // word 1: dnv, device number 0x01a7, not enabled while STANDBY
+            assertThat(java.util.Arrays.copyOfRange(closed, 4, 8)).containsExactly(0x00, 0x01, 0x01, 0xa7);
+            device.open(() -> dma);
+            byte[] open = schib();
+            assertThat(java.util.Arrays.copyOfRange(open, 4, 8)).containsExactly(0x00, 0x81, 0x01, 0xa7);
+            // lpm, pnom, lpum, pim; mbi, pom, pam; chpids 0 and 1
+            assertThat(java.util.Arrays.copyOfRange(open, 8, 24)).containsExactly(
+                    0xc0, 0, 0, 0xc0, 0, 0, 0xc0, 0xc0, 0, 1, 0, 0, 0, 0, 0, 0);
+            parent.vary(1, false);
+            assertThat(schib()[8]).isEqualTo((byte) 0x80);
+            assertThat(schib()[14]).as("pom").isEqualTo((byte) 0x80);
+        } finally {
+            parent.deactivate();
+        }
+    }
+
+    @Test
+    void varyingAPathQueuesChannelReportsReadOneAtATime() throws Exception {
+        CcwParent parent = new CcwParent(new Subchannel("0.0.0100", 4096, true, 0xc0, 0));
+        try {
+            parent.create(CcwParent.IO_TYPE, new TestMdev());
+            device = parent.device();
+            device.open(() -> dma);
+            EventFd crwIrq = new EventFd();
+            device.setIrqs(VfioIrqSet.trigger(Ccw.VFIO_CCW_CRW_IRQ_INDEX, 0, crwIrq));
+            parent.vary(1, false);
+            parent.vary(1, false);                  // no change, no report
+            parent.vary(1, true);
+            assertThat(crwIrq.read()).isEqualTo(2);
+            assertErrno(Errno.EINVAL, () -> parent.vary(2, true));
+            assertThat(crw()).as("rsc channel path, erc permanent error, chpid 1")
+                    .containsExactly(0x04, 0x06, 0x00, 0x01, 0, 0, 0, 0);
+            assertThat(crwIrq.count()).as("one more is queued").isEqualTo(1);
+            assertThat(crw()).as("erc initialized").containsExactly(0x04, 0x02, 0x00, 0x01, 0, 0, 0, 0);
+            assertThat(crw()).as("the queue is empty").containsExactly(0, 0, 0, 0, 0, 0, 0, 0);
+            assertErrno(Errno.EINVAL, () -> device.write(ByteBuffer.allocate(4),
+                    VfioRegions.position(CcwDevice.CRW_REGION_INDEX, 0)));
+            // ssch on a path that went offline: EACCES
+            parent.vary(0, false);
+            parent.vary(1, false);
+            ccw(MEM, Ccw.CMD_NOP, 0, 0, 0);
+            assertErrno(Errno.EACCES, () -> start(MEM));
+        } finally {
+            parent.deactivate();
+        }
+    }
+
+    byte[] schib() {
+        ByteBuffer b = ByteBuffer.allocate(Ccw.SCHIB_REGION_SIZE);
+        device.read(b, VfioRegions.position(CcwDevice.SCHIB_REGION_INDEX, 0));
+        return b.array();
+    }
+
+    byte[] crw() {
+        ByteBuffer b = ByteBuffer.allocate(Ccw.CRW_REGION_SIZE);
+        device.read(b, VfioRegions.position(CcwDevice.CRW_REGION_INDEX, 0));
+        return b.array();
     }
 }
