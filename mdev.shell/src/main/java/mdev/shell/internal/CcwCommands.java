@@ -2,6 +2,7 @@ package mdev.shell.internal;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -9,10 +10,14 @@ import java.util.concurrent.TimeUnit;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vendor.ccw.Ccw;
+import vendor.ccw.CcwSubchannel;
 import vfio.core.EventFd;
 import vfio.core.VfioDeviceFile;
 import vfio.core.VfioRegions;
@@ -29,9 +34,18 @@ import vfio.core.VfioRegions;
         "osgi.command.function=ssch",
         "osgi.command.function=hsch",
         "osgi.command.function=csch",
-        "osgi.command.function=irb" })
+        "osgi.command.function=irb",
+        "osgi.command.function=vary",
+        "osgi.command.function=schib",
+        "osgi.command.function=crw" })
 public final class CcwCommands {
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    volatile List<CcwSubchannel> subchannels;
+
+    /** vfio-ccw's device-specific regions follow the I/O region: async command, SCHIB, CRW. */
     static final int ASYNC_REGION = 1;
+    static final int SCHIB_REGION = 2;
+    static final int CRW_REGION = 3;
     private static final Map<String, Integer> COMMANDS = Map.of("write", Ccw.CMD_WRITE, "read", Ccw.CMD_READ,
             "nop", Ccw.CMD_NOP, "sense", Ccw.CMD_SENSE, "seek", Ccw.CMD_SEEK, "tic", Ccw.CMD_TIC,
             "senseid", Ccw.CMD_SENSE_ID);
@@ -137,6 +151,38 @@ public final class CcwCommands {
         System.out.printf("fctl %s stctl 0x%x cpa 0x%x dstat 0x%02x%s cstat 0x%02x%s residual %d%n", function(scsw.fctl()),
                 scsw.stctl(), scsw.cpa(), scsw.dstat(), deviceStatus(scsw.dstat()), scsw.cstat(),
                 channelStatus(scsw.cstat()), scsw.count());
+    }
+
+    @Descriptor("take a channel path of a subchannel online or offline (chchp -v); the mdev gets a CRW")
+    public void vary(@Descriptor("subchannel id, e.g. 0.0.0100") String schid,
+            @Descriptor("path 0..7 (CHPID = path)") String path, @Descriptor("on or off") String state) {
+        if (!state.equals("on") && !state.equals("off")) {
+            throw new ErrnoException(Errno.EINVAL, "path state '" + state + "' is neither on nor off");
+        }
+        CcwSubchannel subchannel = subchannels.stream().filter(c -> c.schid().equals(schid)).findFirst()
+                .orElseThrow(() -> new ErrnoException(Errno.ENODEV, "no subchannel " + schid));
+        subchannel.vary((int) Args.number(path, "path"), state.equals("on"));
+        System.out.printf("%s: pim 0x%02x pom 0x%02x%n", schid, subchannel.installedPaths(),
+                subchannel.operationalPaths());
+    }
+
+    @Descriptor("read the SCHIB region (stsch): enablement, device number, path masks, CHPIDs")
+    public void schib(CommandSession session, @Descriptor("device UUID") String uuid) {
+        ByteBuffer b = ByteBuffer.allocate(Ccw.SCHIB_REGION_SIZE);
+        ShellSession.of(session).device(uuid).read(b, VfioRegions.position(SCHIB_REGION, 0));
+        int word1 = b.getInt(4);
+        System.out.printf("devno 0x%04x%s lpm 0x%02x pim 0x%02x pam 0x%02x pom 0x%02x chpids %s%n", word1 & 0xffff,
+                (word1 & 1 << 23) != 0 ? " enabled" : "", b.get(8) & 0xff, b.get(11) & 0xff, b.get(15) & 0xff,
+                b.get(14) & 0xff, Args.hex(java.util.Arrays.copyOfRange(b.array(), 16, 24)));
+    }
+
+    @Descriptor("read one channel report word from the CRW region (0 when none is queued)")
+    public void crw(CommandSession session, @Descriptor("device UUID") String uuid) {
+        ByteBuffer b = ByteBuffer.allocate(Ccw.CRW_REGION_SIZE);
+        ShellSession.of(session).device(uuid).read(b, VfioRegions.position(CRW_REGION, 0));
+        int word = b.getInt(0);
+        System.out.printf("crw 0x%08x rsc %d erc %d rsid %d%n", word, (word >>> 24) & 0xf, (word >>> 16) & 0x3f,
+                word & 0xffff);
     }
 
     private static String function(int fctl) {
