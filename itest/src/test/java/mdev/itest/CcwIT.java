@@ -164,6 +164,30 @@ class CcwIT extends BusTest {
     }
 
     @Test
+    void varyingAChannelPathReachesTheGuestAsACrw() throws Exception {
+        UUID uuid = UUID.randomUUID();
+        bus.create(FAST, "vfio_ccw-io", uuid);
+        vendor.ccw.CcwSubchannel subchannel = context.getServiceReferences(vendor.ccw.CcwSubchannel.class, null)
+                .stream().map(context::getService).filter(c -> c.schid().equals(FAST)).findFirst().orElseThrow();
+        try (VfioDeviceFile device = openInContainer(uuid)) {
+            EventFd crwIrq = new EventFd();
+            device.setIrqs(VfioIrqSet.trigger(Ccw.VFIO_CCW_CRW_IRQ_INDEX, 0, crwIrq));
+            subchannel.vary(0, false);
+            assertThat(crwIrq.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(device.readRegion(3, 0, 8)).containsExactly(0x04, 0x06, 0, 0, 0, 0, 0, 0);
+            assertThat(device.readRegion(2, 8, 1)).as("lpm in the SCHIB").containsExactly(0);
+            ccw(0x1000, Ccw.CMD_NOP, 0, 0, 0);
+            assertErrno(Errno.EACCES, () -> device.writeRegion(0, 0, ssch(0x1000)));
+            subchannel.vary(0, true);
+            device.writeRegion(0, 0, ssch(0x1000));
+            assertThat(ioIrq.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(irb(device).dstat()).isEqualTo(Ccw.DEV_STAT_CHN_END | Ccw.DEV_STAT_DEV_END);
+        } finally {
+            subchannel.vary(0, true);
+        }
+    }
+
+    @Test
     void haltThroughTheAsyncRegionEndsAProgramInFlight() throws Exception {
         UUID uuid = UUID.randomUUID();
         bus.create(SLOW, "vfio_ccw-io", uuid);
