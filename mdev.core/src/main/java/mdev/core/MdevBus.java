@@ -39,4 +39,19 @@ public interface MdevBus {
 
     /** Whether a class driver is bound to the device. */
     boolean isBound(UUID uuid);
+
+    /** The names of a device's attributes, in its parent's order; ENODEV for an unknown device. */
+    List<String> attributes(UUID uuid);
+
+    /**
+     * Reads a device attribute (a read of its sysfs file): ENODEV for an unknown device,
+     * ENOENT for an unknown attribute, EACCES for a write-only one.
+     */
+    String readAttribute(UUID uuid, String name);
+
+    /**
+     * Writes a device attribute (a write to its sysfs file); the same errors as reading, EACCES
+     * for a read-only one, and whatever the parent's store answers.
+     */
+    void writeAttribute(UUID uuid, String name, String value);
 }

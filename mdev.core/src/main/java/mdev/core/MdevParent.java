@@ -39,4 +39,12 @@ public interface MdevParent {
      * open, except when the parent itself is going away. A failure leaves the device in place.
      */
     void remove(MdevDevice device);
+
+    /**
+     * The attributes every device of this parent has (mdev_attr_groups), in the order they
+     * are listed; none by default. Called under the bus lock, like create and remove.
+     */
+    default java.util.List<MdevAttribute> deviceAttributes() {
+        return java.util.List.of();
+    }
 }

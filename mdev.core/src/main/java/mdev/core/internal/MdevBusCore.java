@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
+import mdev.core.MdevAttribute;
 import mdev.core.MdevBus;
 import mdev.core.MdevClassDriver;
 import mdev.core.MdevClassId;
@@ -301,6 +302,73 @@ public class MdevBusCore implements MdevBus {
         } finally {
             busLock.unlock();
         }
+    }
+
+    // ---- device attributes -------------------------------------------------------------
+
+    @Override
+    public List<String> attributes(UUID uuid) {
+        busLock.lock();
+        try {
+            List<String> names = new ArrayList<>();
+            for (MdevAttribute a : liveDevice(uuid).parentDriver().deviceAttributes()) {
+                names.add(a.name());
+            }
+            return names;
+        } finally {
+            busLock.unlock();
+        }
+    }
+
+    @Override
+    public String readAttribute(UUID uuid, String name) {
+        busLock.lock();
+        try {
+            MdevDeviceImpl device = liveDevice(uuid);
+            MdevAttribute attribute = attribute(device, name);
+            if (!attribute.readable()) {
+                throw new ErrnoException(Errno.EACCES, "attribute " + name + " of " + uuid + " is write-only");
+            }
+            String[] shown = new String[1];
+            callVendor(() -> shown[0] = attribute.show(device), "show of " + name, device);
+            return shown[0];
+        } finally {
+            busLock.unlock();
+        }
+    }
+
+    @Override
+    public void writeAttribute(UUID uuid, String name, String value) {
+        Objects.requireNonNull(value, "value");
+        busLock.lock();
+        try {
+            MdevDeviceImpl device = liveDevice(uuid);
+            MdevAttribute attribute = attribute(device, name);
+            if (!attribute.writable()) {
+                throw new ErrnoException(Errno.EACCES, "attribute " + name + " of " + uuid + " is read-only");
+            }
+            callVendor(() -> attribute.store(device, value), "store of " + name, device);
+        } finally {
+            busLock.unlock();
+        }
+    }
+
+    private MdevDeviceImpl liveDevice(UUID uuid) {
+        Objects.requireNonNull(uuid, "uuid");
+        MdevDeviceImpl device = devices.get(uuid);
+        if (device == null || device.isRemoved()) {
+            throw new ErrnoException(Errno.ENODEV, "no device " + uuid);
+        }
+        return device;
+    }
+
+    private static MdevAttribute attribute(MdevDeviceImpl device, String name) {
+        for (MdevAttribute a : device.parentDriver().deviceAttributes()) {
+            if (a.name().equals(name)) {
+                return a;
+            }
+        }
+        throw new ErrnoException(Errno.ENOENT, "device " + device.uuid() + " has no attribute '" + name + "'");
     }
 
     // ---- class drivers -----------------------------------------------------------------

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
+import mdev.core.MdevAttribute;
 import mdev.core.MdevClassDriver;
 import mdev.core.MdevClassId;
 import mdev.core.MdevDevice;
@@ -33,6 +34,8 @@ class MdevBusCoreTest {
         boolean setOps = true;
         ErrnoException failRemove;
         final List<UUID> removed = new ArrayList<>();
+        /** A per-device text written by "label" (read-write), "kick" (write-only), "uuid" (read-only). */
+        final java.util.Map<UUID, String> labels = new java.util.HashMap<>();
 
         FakeParent(String name) {
             this.name = name;
@@ -70,6 +73,54 @@ class MdevBusCoreTest {
             if (setOps) {
                 device.setDeviceOps(new Object());
             }
+        }
+
+        @Override
+        public List<MdevAttribute> deviceAttributes() {
+            return List.of(new MdevAttribute() {
+                public String name() {
+                    return "label";
+                }
+
+                public boolean writable() {
+                    return true;
+                }
+
+                public String show(MdevDevice device) {
+                    return labels.getOrDefault(device.uuid(), "") + "\n";
+                }
+
+                public void store(MdevDevice device, String value) {
+                    if (value.isBlank()) {
+                        throw new ErrnoException(Errno.EINVAL, "empty label");
+                    }
+                    labels.put(device.uuid(), value.strip());
+                }
+            }, new MdevAttribute() {
+                public String name() {
+                    return "kick";
+                }
+
+                public boolean readable() {
+                    return false;
+                }
+
+                public boolean writable() {
+                    return true;
+                }
+
+                public void store(MdevDevice device, String value) {
+                    throw new IllegalStateException("vendor bug");
+                }
+            }, new MdevAttribute() {
+                public String name() {
+                    return "uuid";
+                }
+
+                public String show(MdevDevice device) {
+                    return device.uuid() + "\n";
+                }
+            });
         }
 
         @Override
@@ -328,5 +379,25 @@ class MdevBusCoreTest {
         assertThat(e).hasToString("ENOSPC: no room");
         assertThat(e.negativeErrno()).isEqualTo(-28);
         assertThat(Errno.of(16)).isEqualTo(Errno.EBUSY);
+    }
+
+    @Test
+    void deviceAttributesAreTheParentsReadAndWrittenAsText() {
+        bus.create("p0", "fake-1", a);
+        bus.create("p0", "fake-1", b);
+        assertThat(bus.attributes(a)).containsExactly("label", "kick", "uuid");
+        bus.writeAttribute(a, "label", "disk0\n");
+        assertThat(bus.readAttribute(a, "label")).isEqualTo("disk0\n");
+        assertThat(bus.readAttribute(b, "label")).as("per device").isEqualTo("\n");
+        assertThat(bus.readAttribute(b, "uuid")).isEqualTo(b + "\n");
+        assertErrno(Errno.EINVAL, () -> bus.writeAttribute(a, "label", "\n"));
+        assertThat(bus.readAttribute(a, "label")).as("a failed store changes nothing").isEqualTo("disk0\n");
+        assertErrno(Errno.EACCES, () -> bus.readAttribute(a, "kick"));
+        assertErrno(Errno.EACCES, () -> bus.writeAttribute(a, "uuid", "x"));
+        assertErrno(Errno.EIO, () -> bus.writeAttribute(a, "kick", "1"));
+        assertErrno(Errno.ENOENT, () -> bus.readAttribute(a, "nope"));
+        bus.remove(a);
+        assertErrno(Errno.ENODEV, () -> bus.readAttribute(a, "label"));
+        assertErrno(Errno.ENODEV, () -> bus.attributes(a));
     }
 }

@@ -19,7 +19,8 @@ import mdev.core.MdevType;
         "osgi.command.function=types",
         "osgi.command.function=list",
         "osgi.command.function=create",
-        "osgi.command.function=remove" })
+        "osgi.command.function=remove",
+        "osgi.command.function=attr" })
 public final class MdevCommands {
     private final MdevBus bus;
 
@@ -78,5 +79,33 @@ public final class MdevCommands {
     @Descriptor("remove a device")
     public void remove(@Descriptor("device UUID") String uuid) {
         bus.remove(Args.uuid(uuid));
+    }
+
+    @Descriptor("show every attribute of a device (write-only ones are named only)")
+    public void attr(@Descriptor("device UUID") String uuid) {
+        UUID id = Args.uuid(uuid);
+        for (String name : bus.attributes(id)) {
+            String value;
+            try {
+                value = bus.readAttribute(id, name).stripTrailing();
+            } catch (mdev.core.ErrnoException e) {
+                if (e.errno() != mdev.core.Errno.EACCES) {
+                    throw e;
+                }
+                value = "(write-only)";
+            }
+            System.out.println(name + ": " + value.replace("\n", "\n  "));
+        }
+    }
+
+    @Descriptor("read one attribute of a device, as cat of its sysfs file")
+    public void attr(@Descriptor("device UUID") String uuid, @Descriptor("attribute name") String name) {
+        System.out.print(bus.readAttribute(Args.uuid(uuid), name));
+    }
+
+    @Descriptor("write an attribute of a device, as echo VALUE > its sysfs file (a newline is added)")
+    public void attr(@Descriptor("device UUID") String uuid, @Descriptor("attribute name") String name,
+            @Descriptor("value") String value) {
+        bus.writeAttribute(Args.uuid(uuid), name, value + "\n");
     }
 }
