@@ -156,6 +156,7 @@ final class GroupImpl implements VfioIommuGroup {
         /** VFIO_GROUP_GET_DEVICE_FD: needs a container with an IOMMU; returns the new fd. */
         private int getDeviceFd(String name) {
             VfioDma dma;
+            java.util.Optional<vfio.core.VmAddressSpace> guest;
             synchronized (GroupImpl.this) {
                 check();
                 if (container == null || !container.hasIommu()) {
@@ -166,9 +167,20 @@ final class GroupImpl implements VfioIommuGroup {
                     throw new ErrnoException(Errno.ENODEV, "IOMMU group " + id + " has no device '" + name + "'");
                 }
                 dma = container.dma();
+                guest = java.util.Optional.of(container.vm());
                 deviceUsers++;
             }
-            VfioDeviceContext context = () -> dma;
+            VfioDeviceContext context = new VfioDeviceContext() {
+                @Override
+                public VfioDma dma() {
+                    return dma;
+                }
+
+                @Override
+                public java.util.Optional<vfio.core.VmAddressSpace> guest() {
+                    return guest;
+                }
+            };
             VfioDeviceFile file;
             try {
                 file = device.open(files, context, GroupImpl.this::deviceReleased);
