@@ -23,7 +23,7 @@ import vfio.core.VmAddressSpace;
 
 /**
  * Issue 8 (in progress): the vfio_ap matrix device on the default AP bus (adapters 3, 4, 5,
- * domains 4, 5, 71; the host keeps adapter 5 and domain 71), matrices set through device
+ * domains 4, 5, 71; apmask 5 and aqmask 4, 5, 71 keep adapter 5 for the host), matrices set through device
  * attributes, the guest association at open, and stopping vendor.ap.
  */
 class ApIT extends BusTest {

@@ -5,8 +5,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
  * The simulated AP bus (configuration {@code vendor.ap.bus}; without one, these defaults):
- * ap_config_info and the installed adapters and domains, and the ids the host keeps (the bits
- * set in /sys/bus/ap/apmask and aqmask); every other installed queue is reserved for vfio_ap.
+ * ap_config_info, the installed adapters and domains, and /sys/bus/ap/apmask and aqmask: a
+ * queue whose adapter is in apmask and domain in aqmask stays with the host's drivers, every
+ * other installed queue is available to vfio_ap. The defaults keep adapter 5 for the host.
  */
 @ObjectClassDefinition(name = "AP bus", description = "The simulated s390 AP (crypto) configuration")
 @interface ApBusConfig {
@@ -25,9 +26,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(description = "Installed domain ids")
     int[] domains() default { 4, 5, 71 };
 
-    @AttributeDefinition(description = "Adapter ids the host keeps (apmask)")
+    @AttributeDefinition(description = "apmask: adapter ids of the host's queues")
     int[] apmask() default { 5 };
 
-    @AttributeDefinition(description = "Domain ids the host keeps (aqmask)")
-    int[] aqmask() default { 71 };
+    @AttributeDefinition(description = "aqmask: domain ids of the host's queues")
+    int[] aqmask() default { 4, 5, 71 };
 }

@@ -7,9 +7,9 @@ import mdev.core.ErrnoException;
 
 /**
  * The simulated AP bus as the host sees it: ap_config_info (APXA, Na, Nd), the installed
- * adapters and domains, and the host masks apmask/aqmask (a set bit keeps that adapter or
- * domain for host drivers). A queue (APQN) is reserved for vfio_ap when its adapter and domain
- * are installed and neither is in the host masks.
+ * adapters and domains, and the host masks apmask/aqmask. As ap_owned_by_def_drv decides, a
+ * queue (APQN) belongs to the host's default drivers when its adapter is set in apmask and its
+ * domain in aqmask; every other installed queue is available to vfio_ap.
  */
 record ApConfig(boolean apxa, int na, int nd, BitSet adapters, BitSet domains, BitSet apmask, BitSet aqmask) {
     ApConfig {
@@ -45,7 +45,7 @@ record ApConfig(boolean apxa, int na, int nd, BitSet adapters, BitSet domains, B
     }
 
     boolean reserved(int apid, int apqi) {
-        return adapters.get(apid) && !apmask.get(apid) && domains.get(apqi) && !aqmask.get(apqi);
+        return adapters.get(apid) && domains.get(apqi) && !(apmask.get(apid) && aqmask.get(apqi));
     }
 
     /** Whether any queue of the adapter is reserved for vfio_ap. */

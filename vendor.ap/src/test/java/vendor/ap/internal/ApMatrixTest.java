@@ -19,9 +19,21 @@ import mdev.core.ErrnoException;
 
 /** vfio_ap_ops.c's attribute rules: ranges, reservation, sharing, guests, text formats. */
 class ApMatrixTest {
-    /** No APXA (ids 0..63 and 0..15); adapters 3, 4, 5 and domains 1, 2, 6 installed; the host keeps adapter 5 and domain 6. */
+    /**
+     * No APXA (ids 0..63 and 0..15); adapters 3, 4, 5 and domains 1, 2, 6 installed; apmask 5
+     * and aqmask 1, 2, 6 leave every queue of adapter 5 to the host.
+     */
     static ApConfig config() {
-        return new ApConfig(false, 0, 0, bits(3, 4, 5), bits(1, 2, 6), bits(5), bits(6));
+        return new ApConfig(false, 0, 0, bits(3, 4, 5), bits(1, 2, 6), bits(5), bits(1, 2, 6));
+    }
+
+    @Test
+    void aQueueIsTheHostsOnlyWhenBothMasksHaveIt() {
+        ApConfig c = new ApConfig(false, 0, 0, bits(3, 4), bits(1, 2), bits(3), bits(1));
+        assertThat(c.reserved(3, 1)).as("03.0001: both masks").isFalse();
+        assertThat(c.reserved(3, 2)).isTrue();
+        assertThat(c.reserved(4, 1)).isTrue();
+        assertThat(c.reserved(5, 1)).as("not installed").isFalse();
     }
 
     static BitSet bits(int... ids) {
@@ -64,7 +76,7 @@ class ApMatrixTest {
         assertErrno(Errno.EINVAL, () -> matrix.assignAdapter(a, "four"));
         assertErrno(Errno.EADDRNOTAVAIL, () -> matrix.assignAdapter(a, "5"));     // the host's
         assertErrno(Errno.EADDRNOTAVAIL, () -> matrix.assignAdapter(a, "7"));     // not installed
-        assertErrno(Errno.EADDRNOTAVAIL, () -> matrix.assignDomain(a, "6"));
+        assertErrno(Errno.EADDRNOTAVAIL, () -> matrix.assignDomain(a, "7"));     // not installed
         matrix.assignAdapter(a, "3");
         matrix.assignDomain(a, "1");
         assertErrno(Errno.EADDRNOTAVAIL, () -> matrix.assignAdapter(a, "5"));
