@@ -94,6 +94,30 @@ class ApIT extends BusTest {
     }
 
     @Test
+    void theHostTakesBackOnlyQueuesNoMdevHolds() {
+        Fixture.awaitParent(bus, "matrix");
+        vendor.ap.ApBus apBus = context.getService(context.getServiceReference(vendor.ap.ApBus.class));
+        String apmask = apBus.apmask();
+        UUID a = UUID.randomUUID();
+        bus.create("matrix", "vfio_ap-passthrough", a);
+        bus.writeAttribute(a, "assign_adapter", "3\n");
+        bus.writeAttribute(a, "assign_domain", "4\n");
+        assertErrno(Errno.EBUSY, () -> apBus.writeApmask("+3\n"));
+        assertThat(apBus.apmask()).isEqualTo(apmask);
+        assertErrno(Errno.EINVAL, () -> apBus.writeApmask("+300\n"));
+        apBus.writeApmask("-5\n");
+        try {
+            bus.writeAttribute(a, "assign_adapter", "5\n");
+            assertThat(bus.readAttribute(a, "matrix")).isEqualTo("03.0004\n05.0004\n");
+            assertErrno(Errno.EBUSY, () -> apBus.writeApmask("+5\n"));
+            bus.writeAttribute(a, "unassign_adapter", "5\n");
+        } finally {
+            apBus.writeApmask("+5\n");
+        }
+        assertThat(apBus.apmask()).isEqualTo(apmask);
+    }
+
+    @Test
     void stoppingVendorApDropsEveryMdevAndFreesItsQueues() {
         Bundle ap = Fixture.bundle(context, "vendor.ap");
         Fixture.awaitParent(bus, "matrix");

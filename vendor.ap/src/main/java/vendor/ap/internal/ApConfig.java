@@ -44,6 +44,11 @@ record ApConfig(boolean apxa, int na, int nd, BitSet adapters, BitSet domains, B
         return aqmMax();
     }
 
+    /** The same bus with other host masks. */
+    ApConfig withMasks(BitSet apmask, BitSet aqmask) {
+        return new ApConfig(apxa, na, nd, adapters, domains, apmask, aqmask);
+    }
+
     boolean reserved(int apid, int apqi) {
         return adapters.get(apid) && domains.get(apqi) && !(apmask.get(apid) && aqmask.get(apqi));
     }

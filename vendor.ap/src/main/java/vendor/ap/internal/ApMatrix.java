@@ -37,6 +37,26 @@ final class ApMatrix {
         }
     }
 
+    /**
+     * apmask_commit/aqmask_commit: the host may take only queues no mdev holds. The ids newly
+     * set in either mask, crossed with the other mask, must be in no mdev's matrix (EBUSY).
+     */
+    void setMasks(BitSet apmask, BitSet aqmask) {
+        synchronized (lock) {
+            BitSet addedAdapters = (BitSet) apmask.clone();
+            addedAdapters.andNot(config.apmask());
+            BitSet addedDomains = (BitSet) aqmask.clone();
+            addedDomains.andNot(config.aqmask());
+            for (MatrixMdev m : mdevs.values()) {
+                if (m.apm.intersects(addedAdapters) && m.aqm.intersects(aqmask)
+                        || m.apm.intersects(apmask) && m.aqm.intersects(addedDomains)) {
+                    throw new ErrnoException(Errno.EBUSY, "mdev " + m.uuid + " holds queues the new masks give the host");
+                }
+            }
+            config = config.withMasks(apmask, aqmask);
+        }
+    }
+
     long availableInstances() {
         synchronized (lock) {
             return MAX_INSTANCES - mdevs.size();

@@ -20,6 +20,7 @@ import mdev.core.MdevClassId;
 import mdev.core.MdevDevice;
 import mdev.core.MdevParent;
 import mdev.core.MdevTypeSpec;
+import vendor.ap.ApBus;
 
 /**
  * The vfio_ap matrix device (vfio_ap_drv.c): the parent {@code matrix} of driver
@@ -28,10 +29,10 @@ import mdev.core.MdevTypeSpec;
  * attributes; stopping the bundle drops every mdev and frees its APQNs. A changed bus
  * configuration re-creates the parent (its mdevs go).
  */
-@Component(service = MdevParent.class, configurationPid = "vendor.ap.bus",
+@Component(service = { MdevParent.class, ApBus.class }, configurationPid = "vendor.ap.bus",
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = ApBusConfig.class)
-public final class ApMatrixDevice implements MdevParent {
+public final class ApMatrixDevice implements MdevParent, ApBus {
     static final String NAME = "matrix";
     static final String DRIVER = "vfio_ap";
     static final MdevTypeSpec PASSTHROUGH = new MdevTypeSpec("passthrough", "VFIO AP Passthrough Device", "",
@@ -122,6 +123,32 @@ public final class ApMatrixDevice implements MdevParent {
     @Override
     public List<MdevAttribute> deviceAttributes() {
         return attributes;
+    }
+
+    @Override
+    public String apmask() {
+        return ApMask.show(matrix.config().apmask());
+    }
+
+    @Override
+    public String aqmask() {
+        return ApMask.show(matrix.config().aqmask());
+    }
+
+    @Override
+    public void writeApmask(String text) {
+        synchronized (matrix) {     // one mask write at a time: parse and commit see the same masks
+            ApConfig now = matrix.config();
+            matrix.setMasks(ApMask.parse(text, now.apmask()), now.aqmask());
+        }
+    }
+
+    @Override
+    public void writeAqmask(String text) {
+        synchronized (matrix) {
+            ApConfig now = matrix.config();
+            matrix.setMasks(now.apmask(), ApMask.parse(text, now.aqmask()));
+        }
     }
 
     @Deactivate

@@ -189,4 +189,35 @@ class ApMatrixTest {
             return false;
         }
     }
+
+    @Test
+    void maskTextAsTheApBusReadsAndWritesIt() {
+        assertThat(ApMask.show(bits(0, 5, 255))).isEqualTo("0x84" + "0".repeat(61) + "1\n");
+        assertThat(ApMask.parse("0x84\n", bits())).isEqualTo(bits(0, 5));
+        assertThat(ApMask.parse("x4", bits())).isEqualTo(bits(1));
+        assertThat(ApMask.parse("+3,-0,+8-10\n", bits(0, 1))).isEqualTo(bits(1, 3, 8, 9, 10));
+        assertThat(ApMask.parse("+0x10", bits())).isEqualTo(bits(16));
+        for (String bad : new String[] { "0xg", "+", "+256", "+5-3", "+1;+2", "0x" + "f".repeat(65), "-x" }) {
+            assertErrno(Errno.EINVAL, () -> ApMask.parse(bad, bits()));
+        }
+    }
+
+    @Test
+    void theHostTakesBackOnlyQueuesNoMdevHolds() {
+        matrix.assignAdapter(a, "3");
+        matrix.assignDomain(a, "2");
+        ApConfig before = matrix.config();
+        // apmask +3 would give the host 03.0001, 03.0002, 03.0006 (aqmask 1, 2, 6): a holds 03.0002
+        BitSet apmask = bits(3, 5);
+        assertErrno(Errno.EBUSY, () -> matrix.setMasks(apmask, before.aqmask()));
+        assertThat(matrix.config().apmask()).isEqualTo(bits(5));
+        // with aqmask 1 only, 03.0002 stays with vfio_ap: allowed
+        matrix.setMasks(before.apmask(), bits(1));
+        matrix.setMasks(apmask, bits(1));
+        assertThat(matrix.config().reserved(3, 1)).isFalse();
+        assertErrno(Errno.EBUSY, () -> matrix.setMasks(apmask, bits(1, 2)));
+        matrix.unassignAdapter(a, "3");
+        matrix.setMasks(apmask, bits(1, 2));
+        assertErrno(Errno.EADDRNOTAVAIL, () -> matrix.assignAdapter(a, "3"));
+    }
 }
