@@ -15,9 +15,7 @@ import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevType;
 import vfio.core.FileTable;
-import vfio.core.VfioContainer;
 import vfio.core.VfioDeviceFile;
-import vfio.core.VfioGroup;
 import vfio.core.VfioService;
 import vfio.core.VmAddressSpace;
 
@@ -37,12 +35,8 @@ class ApIT extends BusTest {
     }
 
     VfioDeviceFile openFor(VmAddressSpace vm, UUID uuid) {
-        Fixture.vfioDevice(context, uuid);
-        VfioContainer container = vfio.openContainer(vm, files);
-        VfioGroup group = vfio.openGroup(vfio.groupOf(uuid.toString()), files);
-        group.setContainer(container);
-        container.setIommu(VFIO_TYPE1v2_IOMMU);
-        return group.getDevice(uuid.toString());
+        return Fixture.groupInContainer(context, vfio, uuid, vfio.openContainer(vm, files), files)
+                .getDevice(uuid.toString());
     }
 
     @Test

@@ -88,11 +88,8 @@ class CcwIT extends BusTest {
     }
 
     VfioDeviceFile openInContainer(UUID uuid, EventFd irq) {
-        Fixture.vfioDevice(context, uuid);
         VfioContainer container = vfio.openContainer(vm, files);
-        VfioGroup group = vfio.openGroup(vfio.groupOf(uuid.toString()), files);
-        group.setContainer(container);
-        container.setIommu(VFIO_TYPE1v2_IOMMU);
+        VfioGroup group = Fixture.groupInContainer(context, vfio, uuid, container, files);
         container.mapDma(RAM_VADDR, 0, RAM_SIZE, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
         VfioDeviceFile device = group.getDevice(uuid.toString());
         device.setIrqs(VfioIrqSet.trigger(Ccw.VFIO_CCW_IO_IRQ_INDEX, 0, irq));

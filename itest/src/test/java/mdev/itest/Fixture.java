@@ -16,6 +16,11 @@ import mdev.core.MdevBus;
 import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
 import vfio.core.VfioDevice;
+import vfio.core.FileTable;
+import vfio.core.Vfio;
+import vfio.core.VfioContainer;
+import vfio.core.VfioGroup;
+import vfio.core.VfioService;
 
 /** Helpers shared by the integration tests. */
 final class Fixture {
@@ -120,5 +125,18 @@ final class Fixture {
             bus.remove(d.uuid());
         }
         assertThat(bus.devices()).isEmpty();
+    }
+
+    /**
+     * QEMU's realize of a VFIO mdev: the device's group set to {@code container} (a container
+     * of the VM) and the type1v2 IOMMU chosen; returns the group, from which the device opens.
+     */
+    static VfioGroup groupInContainer(BundleContext context, VfioService service, UUID uuid,
+            VfioContainer container, FileTable files) {
+        vfioDevice(context, uuid);
+        VfioGroup group = service.openGroup(service.groupOf(uuid.toString()), files);
+        group.setContainer(container);
+        container.setIommu(Vfio.VFIO_TYPE1v2_IOMMU);
+        return group;
     }
 }
