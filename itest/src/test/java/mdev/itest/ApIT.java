@@ -20,7 +20,7 @@ import vfio.core.VfioService;
 import vfio.core.VmAddressSpace;
 
 /**
- * Issue 8 (in progress): the vfio_ap matrix device on the default AP bus (adapters 3, 4, 5,
+ * Issue 8: the vfio_ap matrix device on the default AP bus (adapters 3, 4, 5,
  * domains 4, 5, 71; apmask 5 and aqmask 4, 5, 71 keep adapter 5 for the host), matrices set through device
  * attributes, the guest association at open, and stopping vendor.ap.
  */
