@@ -64,7 +64,10 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
     private ChannelProgram program;
     private Ccw.Orb orb;
     private Future<?> running;
+    /** The function (HALT or CLEAR) that ends the program in flight, 0 while none does. */
     private volatile int cancelFunction;
+    /** Or-ed into cancelFunction when the end is not reported (release, reset, removal). */
+    private static final int UNREPORTED = 0x100;
 
     CcwDevice(Subchannel subchannel, ExecutorService executor) {
         this.subchannel = subchannel;
@@ -122,13 +125,14 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
     /**
      * Ends the program in flight, if any: asks it to stop between CCWs and waits for it, or
      * frees it if it never started. {@code report} says whether its end is reported as an
-     * interrupt (HALT/CLEAR) or silently dropped (release, removal).
+     * interrupt (HALT/CLEAR) or silently dropped (release, removal). Returns whether a
+     * program was in flight.
      */
-    private void finishProgram(int function, boolean report) {
+    private boolean finishProgram(int function, boolean report) {
         Future<?> task;
         synchronized (this) {
             task = running;
-            cancelFunction = function | (report ? 0 : 0x100);
+            cancelFunction = function | (report ? 0 : UNREPORTED);
         }
         if (task != null) {
             try {
@@ -147,10 +151,11 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
                 program = null;
             }
             running = null;
-            if (state == State.CP_PENDING || state == State.CP_PROCESSING) {
+            if (task != null && state == State.CP_PENDING) {
                 state = State.IDLE;
             }
         }
+        return task != null;
     }
 
     private void dmaUnmapped(long iova, long size) {
@@ -342,7 +347,7 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
             if (state == State.CP_PENDING) {
                 state = State.IDLE;
             }
-            if ((cancel & 0x100) != 0) {
+            if ((cancel & UNREPORTED) != 0) {
                 return;     // released or removed: nobody to tell
             }
             int fctl = cancel != 0 ? cancel : Ccw.SCSW_FCTL_START_FUNC;
@@ -378,24 +383,8 @@ final class CcwDevice implements VfioDeviceOps, VfioDeviceIoctls {
             }
         }
         int function = command == Ccw.VFIO_CCW_ASYNC_CMD_HSCH ? Ccw.SCSW_FCTL_HALT_FUNC : Ccw.SCSW_FCTL_CLEAR_FUNC;
-        boolean wasPending;
-        synchronized (this) {
-            wasPending = running != null;
-            cancelFunction = function;
-        }
-        if (wasPending) {
-            Future<?> task;
-            synchronized (this) {
-                task = running;
-            }
-            if (task != null) {
-                try {
-                    task.get(10, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    finishProgram(function, true);
-                }
-            }
-            return 0;
+        if (finishProgram(function, true)) {
+            return 0;       // the program's own end reports the halt or clear
         }
         EventFd trigger;
         synchronized (this) {

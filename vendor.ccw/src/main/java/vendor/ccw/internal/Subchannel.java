@@ -1,6 +1,10 @@
 package vendor.ccw.internal;
 
+import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
 
 /**
  * One subchannel of the simulated channel subsystem with its attached device. {@code online}
@@ -66,7 +70,7 @@ final class Subchannel {
     /** Varies path {@code path} (0..7); returns whether its state changed. */
     boolean vary(int path, boolean online) {
         if (path < 0 || path > 7 || (installedPaths & (0x80 >> path)) == 0) {
-            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "subchannel " + schid + " has no path " + path
+            throw new ErrnoException(Errno.EINVAL, "subchannel " + schid + " has no path " + path
                     + " (installed paths 0x" + Integer.toHexString(installedPaths) + ")");
         }
         int bit = 0x80 >> path;
@@ -76,7 +80,7 @@ final class Subchannel {
     }
 
     /** Holds the program the configured delay; HALT, CLEAR or removal ends the wait early. */
-    void pause(java.util.function.BooleanSupplier cancelled) {
+    void pause(BooleanSupplier cancelled) {
         long deadline = System.nanoTime() + delayMillis * 1_000_000;
         try {
             while (!cancelled.getAsBoolean() && System.nanoTime() < deadline) {
