@@ -57,6 +57,17 @@ final class ApMatrix {
         }
     }
 
+    /** A write of apmask ({@code adapters}) or aqmask: parsed against, and committed over, the masks now. */
+    void writeMasks(String text, boolean adapters) {
+        synchronized (lock) {
+            if (adapters) {
+                setMasks(ApMask.parse(text, config.apmask()), config.aqmask());
+            } else {
+                setMasks(config.apmask(), ApMask.parse(text, config.aqmask()));
+            }
+        }
+    }
+
     long availableInstances() {
         synchronized (lock) {
             return MAX_INSTANCES - mdevs.size();

@@ -137,18 +137,12 @@ public final class ApMatrixDevice implements MdevParent, ApBus {
 
     @Override
     public void writeApmask(String text) {
-        synchronized (matrix) {     // one mask write at a time: parse and commit see the same masks
-            ApConfig now = matrix.config();
-            matrix.setMasks(ApMask.parse(text, now.apmask()), now.aqmask());
-        }
+        matrix.writeMasks(text, true);
     }
 
     @Override
     public void writeAqmask(String text) {
-        synchronized (matrix) {
-            ApConfig now = matrix.config();
-            matrix.setMasks(now.apmask(), ApMask.parse(text, now.aqmask()));
-        }
+        matrix.writeMasks(text, false);
     }
 
     @Deactivate
