@@ -2,31 +2,38 @@ package mdev.core;
 
 /** The Linux errno values this project answers with, by their kernel names and numbers. */
 public enum Errno {
-    EPERM(1),
-    E2BIG(7),
-    ENOENT(2),
-    EIO(5),
-    EBADF(9),
-    EAGAIN(11),
-    ENOMEM(12),
-    EACCES(13),
-    EFAULT(14),
-    EBUSY(16),
-    EEXIST(17),
-    ENODEV(19),
-    EINVAL(22),
-    ENOTTY(25),
-    ENOSPC(28),
-    ERANGE(34),
-    ENOSYS(38),
-    EOPNOTSUPP(95),
-    EADDRINUSE(98),
-    EADDRNOTAVAIL(99);
+    EPERM(1, "Operation not permitted"),
+    E2BIG(7, "Argument list too long"),
+    ENOENT(2, "No such file or directory"),
+    EIO(5, "Input/output error"),
+    EBADF(9, "Bad file descriptor"),
+    EAGAIN(11, "Resource temporarily unavailable"),
+    ENOMEM(12, "Cannot allocate memory"),
+    EACCES(13, "Permission denied"),
+    EFAULT(14, "Bad address"),
+    EBUSY(16, "Device or resource busy"),
+    EEXIST(17, "File exists"),
+    ENODEV(19, "No such device"),
+    EINVAL(22, "Invalid argument"),
+    ENOTTY(25, "Inappropriate ioctl for device"),
+    ENOSPC(28, "No space left on device"),
+    ERANGE(34, "Numerical result out of range"),
+    ENOSYS(38, "Function not implemented"),
+    EOPNOTSUPP(95, "Operation not supported"),
+    EADDRINUSE(98, "Address already in use"),
+    EADDRNOTAVAIL(99, "Cannot assign requested address");
 
     private final int number;
+    private final String description;
 
-    Errno(int number) {
+    Errno(int number, String description) {
         this.number = number;
+        this.description = description;
+    }
+
+    /** The C library's text for it ({@code strerror}), as tools print it. */
+    public String description() {
+        return description;
     }
 
     /** The positive errno number; the kernel returns its negation. */

@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import mdev.core.MdevBus;
+import mdev.core.MdevBusListener;
 import mdev.core.MdevClassDriver;
 import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
@@ -56,6 +57,16 @@ public final class MdevBusComponent extends MdevBusCore {
 
     void unbindClassDriver(MdevClassDriver driver) {
         removeClassDriver(driver);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindListener(MdevBusListener listener) {
+        addListener(listener);
+    }
+
+    void unbindListener(MdevBusListener listener) {
+        removeListener(listener);
     }
 
     @Deactivate

@@ -11,12 +11,14 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevAttribute;
 import mdev.core.MdevBus;
+import mdev.core.MdevBusListener;
 import mdev.core.MdevClassDriver;
 import mdev.core.MdevClassId;
 import mdev.core.MdevDevice;
@@ -51,6 +53,8 @@ public class MdevBusCore implements MdevBus {
     /** Class drivers by class id; the first of each list is the active one. */
     private final Map<Integer, List<MdevClassDriver>> drivers = new HashMap<>();
     private boolean shutDown;
+    /** Told of parents coming and going; copy-on-write so announcing needs no lock. */
+    private final List<MdevBusListener> listeners = new CopyOnWriteArrayList<>();
 
     MdevBusCore(DevicePublisher publisher) {
         this.publisher = publisher;
@@ -59,12 +63,12 @@ public class MdevBusCore implements MdevBus {
     // ---- parents -----------------------------------------------------------------------
 
     public void addParent(MdevParent parent) {
+        String name = parent.name();
         busLock.lock();
         try {
             if (shutDown) {
                 return;
             }
-            String name = parent.name();
             if (parents.containsKey(name)) {
                 LOG.log(Level.WARNING, "parent ''{0}'' already registered; the new one waits", name);
                 waitingParents.add(parent);
@@ -74,16 +78,18 @@ public class MdevBusCore implements MdevBus {
         } finally {
             busLock.unlock();
         }
+        announce(name, true);
     }
 
     /** The parent's service is going away: every device of it goes, open ones included. */
     public void removeParent(MdevParent parent) {
+        String name = parent.name();
+        boolean promoted = false;
         busLock.lock();
         try {
             if (waitingParents.remove(parent)) {
                 return;
             }
-            String name = parent.name();
             if (parents.get(name) != parent) {
                 return;
             }
@@ -97,11 +103,41 @@ public class MdevBusCore implements MdevBus {
                 if (waiting.name().equals(name)) {
                     waitingParents.remove(waiting);
                     parents.put(name, waiting);
+                    promoted = true;
                     break;
                 }
             }
         } finally {
             busLock.unlock();
+        }
+        announce(name, false);
+        if (promoted) {
+            announce(name, true);
+        }
+    }
+
+    // ---- listeners ---------------------------------------------------------------------
+
+    public void addListener(MdevBusListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(MdevBusListener listener) {
+        listeners.remove(listener);
+    }
+
+    /** Tells every listener, never under the bus lock; a failing listener is logged and skipped. */
+    private void announce(String parent, boolean registered) {
+        for (MdevBusListener listener : listeners) {
+            try {
+                if (registered) {
+                    listener.parentRegistered(parent);
+                } else {
+                    listener.parentUnregistered(parent);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "bus listener " + listener + " failed on parent " + parent, e);
+            }
         }
     }
 

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevAttribute;
+import mdev.core.MdevBusListener;
 import mdev.core.MdevClassDriver;
 import mdev.core.MdevClassId;
 import mdev.core.MdevDevice;
@@ -328,6 +329,40 @@ class MdevBusCoreTest {
         assertThat(bus.parents()).containsExactly("p0");
         bus.create("p0", "fake-1", b);
         assertThat(twin.free).isEqualTo(1);
+    }
+
+    @Test
+    void listenersHearParentsComeAndGoOutsideTheBusLock() {
+        List<String> heard = new ArrayList<>();
+        MdevBusListener listener = new MdevBusListener() {
+            @Override
+            public void parentRegistered(String name) {
+                // a listener may use the bus at once: the lock is not held
+                heard.add("+" + name + " " + bus.types(name).size());
+            }
+
+            @Override
+            public void parentUnregistered(String name) {
+                heard.add("-" + name);
+            }
+        };
+        bus.addListener(listener);
+        FakeParent twin = new FakeParent("p0");
+        bus.addParent(twin);           // waits: nothing announced
+        bus.addParent(new FakeParent("p1"));
+        bus.removeParent(parent);      // p0 leaves, its twin takes the name
+        bus.removeListener(listener);
+        bus.removeParent(twin);
+        assertThat(heard).containsExactly("+p1 1", "-p0", "+p0 1");
+    }
+
+    @Test
+    void aFailingListenerDoesNotStopTheBus() {
+        bus.addListener(name -> {
+            throw new IllegalStateException("broken listener");
+        });
+        bus.addParent(new FakeParent("p1"));
+        assertThat(bus.parents()).containsExactly("p0", "p1");
     }
 
     @Test

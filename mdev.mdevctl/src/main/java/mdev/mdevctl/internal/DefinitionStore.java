@@ -13,18 +13,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
@@ -39,10 +32,10 @@ import mdev.core.ErrnoException;
  */
 final class DefinitionStore {
     private static final String TEMP_PREFIX = ".mdevctl-tmp-";
+    private static final String SCRIPTS_DIR = "scripts.d";
 
     private final Path dir;
     private final Consumer<String> report;
-    private final ObjectMapper json = new ObjectMapper();
 
     /** {@code root} is the system root mdevctl would use ({@code /} normally). */
     DefinitionStore(Path root, Consumer<String> report) {
@@ -61,13 +54,13 @@ final class DefinitionStore {
             return found;
         }
         for (Path parentDir : sorted(dir)) {
-            if (!Files.isDirectory(parentDir)) {
-                continue;
+            if (!Files.isDirectory(parentDir) || parentDir.getFileName().toString().equals(SCRIPTS_DIR)) {
+                continue;   // mdevctl keeps its callout scripts in scripts.d
             }
             for (Path file : sorted(parentDir)) {
                 String name = file.getFileName().toString();
-                if (name.startsWith(TEMP_PREFIX)) {
-                    continue;   // a write that never finished
+                if (name.startsWith(TEMP_PREFIX) || !Files.isRegularFile(file)) {
+                    continue;   // a write that never finished, or not a definition
                 }
                 read(parentDir.getFileName().toString(), file).ifPresent(found::add);
             }
@@ -75,8 +68,17 @@ final class DefinitionStore {
         return found;
     }
 
-    Optional<MdevDefinition> find(UUID uuid) {
-        return list().stream().filter(d -> d.uuid().equals(uuid)).findFirst();
+    /** The readable definitions of {@code uuid} (any if null) under {@code parent} (any if null). */
+    List<MdevDefinition> list(UUID uuid, String parent) {
+        return list().stream()
+                .filter(d -> uuid == null || d.uuid().equals(uuid))
+                .filter(d -> parent == null || d.parent().equals(parent))
+                .toList();
+    }
+
+    /** Whether a file for this definition exists, readable or not (mdevctl's is_defined). */
+    boolean exists(String parent, UUID uuid) {
+        return Files.isRegularFile(dir.resolve(parent).resolve(uuid.toString()));
     }
 
     private List<Path> sorted(Path directory) {
@@ -99,33 +101,11 @@ final class DefinitionStore {
             return Optional.empty();
         }
         try {
-            JsonNode root = json.readTree(Files.readAllBytes(file));
-            JsonNode type = root == null ? null : root.get("mdev_type");
-            JsonNode start = root == null ? null : root.get("start");
-            if (type == null || !type.isTextual() || start == null
-                    || !(start.asText().equals("auto") || start.asText().equals("manual"))) {
-                report.accept("skipping " + file + ": it needs a text mdev_type and start auto or manual");
-                return Optional.empty();
-            }
-            List<MdevDefinition.Attr> attrs = new ArrayList<>();
-            JsonNode list = root.get("attrs");
-            if (list != null && !list.isArray()) {
-                report.accept("skipping " + file + ": attrs is not a list");
-                return Optional.empty();
-            }
-            if (list != null) {
-                for (JsonNode attr : list) {
-                    if (!attr.isObject() || attr.size() != 1 || !attr.fields().next().getValue().isTextual()) {
-                        report.accept("skipping " + file + ": an attribute is not {\"name\": \"value\"}");
-                        return Optional.empty();
-                    }
-                    Map.Entry<String, JsonNode> e = attr.fields().next();
-                    attrs.add(new MdevDefinition.Attr(e.getKey(), e.getValue().asText()));
-                }
-            }
-            return Optional.of(new MdevDefinition(uuid, parent, type.asText(), start.asText().equals("auto"), attrs));
-        } catch (JsonProcessingException e) {
-            report.accept("skipping " + file + ": not JSON (" + e.getOriginalMessage() + ")");
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            JsonNode root = SerdeJson.parse(text, file.toString());
+            return Optional.of(SerdeJson.toDefinition(uuid, parent, root));
+        } catch (ErrnoException e) {
+            report.accept("skipping " + file + ": " + e.getMessage());
         } catch (NoSuchFileException e) {
             // undefined while we listed
         } catch (IOException e) {
@@ -136,24 +116,7 @@ final class DefinitionStore {
 
     /** The definition's JSON, byte for byte as mdevctl writes it. */
     String toJson(MdevDefinition d) {
-        ObjectNode root = json.createObjectNode();
-        root.put("mdev_type", d.type());
-        root.put("start", d.auto() ? "auto" : "manual");
-        ArrayNode attrs = root.putArray("attrs");
-        for (MdevDefinition.Attr a : d.attrs()) {
-            attrs.addObject().put(a.name(), a.value());
-        }
-        DefaultPrettyPrinter pretty = new DefaultPrettyPrinter()
-                .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-                .withArrayIndenter(new DefaultIndenter("  ", "\n"))
-                .withSeparators(com.fasterxml.jackson.core.util.Separators.createDefaultInstance()
-                        .withObjectFieldValueSpacing(com.fasterxml.jackson.core.util.Separators.Spacing.AFTER));
-        try {
-            String text = json.writer(pretty).writeValueAsString(root);
-            return d.attrs().isEmpty() ? text.replace("[ ]", "[]") : text;
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return SerdeJson.pretty(SerdeJson.definition(d.type(), d.auto(), d.attrs()));
     }
 
     /** Writes (or replaces) a definition atomically. */

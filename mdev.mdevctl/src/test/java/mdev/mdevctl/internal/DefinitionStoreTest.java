@@ -61,20 +61,28 @@ class DefinitionStoreTest {
         Path dir = Files.createDirectories(root.resolve("etc/mdevctl.d/0000:00:02.0"));
         Files.writeString(dir.resolve(U1.toString()),
                 "{\"mdev_type\":\"i915-GVTg_V5_4\",\"start\":\"manual\"}\n", StandardCharsets.UTF_8);
-        assertThat(store().find(U1)).contains(new MdevDefinition(U1, "0000:00:02.0", "i915-GVTg_V5_4", false, List.of()));
+        assertThat(store().list(U1, null).stream().findFirst()).contains(new MdevDefinition(U1, "0000:00:02.0", "i915-GVTg_V5_4", false, List.of()));
     }
 
     @Test
     void unreadableFilesAndLeftoversAreReportedOrSkippedNeverFatal() throws Exception {
         Path dir = Files.createDirectories(root.resolve("etc/mdevctl.d/mtty"));
         Files.writeString(dir.resolve(U1.toString()), "{\"mdev_type\": \"mtty-1\", ");
-        Files.writeString(dir.resolve(U2.toString()), "{\"mdev_type\": \"mtty-1\", \"start\": \"sometimes\"}");
+        Files.writeString(dir.resolve(U2.toString()), "{\"mdev_type\": \"mtty-1\", \"start\": \"auto\", \"attrs\": {}}");
         Files.writeString(dir.resolve("not-a-uuid"), "{}");
         Files.writeString(dir.resolve(".mdevctl-tmp-" + U1), "{\"mdev_ty");      // a write cut short
         UUID good = UUID.randomUUID();
         store().write(new MdevDefinition(good, "mtty", "mtty-1", true, List.of()));
         assertThat(store().list()).extracting(MdevDefinition::uuid).containsExactly(good);
         assertThat(reports).hasSize(3).allSatisfy(r -> assertThat(r).startsWith("skipping "));
+        assertThat(reports.get(1)).endsWith("attributes field is not an array");
+    }
+
+    @Test
+    void aStartOtherThanAutoIsManualAsMdevctlReadsIt() throws Exception {
+        Path dir = Files.createDirectories(root.resolve("etc/mdevctl.d/mtty"));
+        Files.writeString(dir.resolve(U1.toString()), "{\"mdev_type\": \"mtty-1\", \"start\": \"sometimes\"}");
+        assertThat(store().list()).containsExactly(new MdevDefinition(U1, "mtty", "mtty-1", false, List.of()));
     }
 
     @Test
@@ -82,11 +90,11 @@ class DefinitionStoreTest {
         DefinitionStore store = store();
         store.write(new MdevDefinition(U1, "mtty", "mtty-1", false, List.of()));
         store.write(new MdevDefinition(U1, "mtty", "mtty-2", true, List.of()));
-        assertThat(store.find(U1)).map(MdevDefinition::type).contains("mtty-2");
+        assertThat(store.list(U1, null).stream().findFirst()).map(MdevDefinition::type).contains("mtty-2");
         try (var files = Files.list(root.resolve("etc/mdevctl.d/mtty"))) {
             assertThat(files).as("no temporary file stays").hasSize(1);
         }
-        store.delete(store.find(U1).orElseThrow());
+        store.delete(store.list(U1, null).stream().findFirst().orElseThrow());
         assertThat(store.list()).isEmpty();
     }
 }
