@@ -25,6 +25,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 import mdev.core.ErrnoException;
+import mdev.mdevctl.Mdevctl;
 
 /**
  * The console of the distribution, run by bnd's launcher on the main thread (a
@@ -60,10 +61,13 @@ public final class Console implements Callable<Integer> {
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
         List<String> args = launcherArguments();
         awaitSettled();
+        if (!args.isEmpty() && args.get(0).equals("mdevctl")) {
+            return mdevctl(args.subList(1, args.size()), out, err);
+        }
         int script = args.indexOf("--script");
         if (script >= 0) {
             if (script + 1 >= args.size()) {
-                err.println("usage: java -jar mdev-osgi.jar [--script FILE]");
+                err.println("usage: java -jar mdev-osgi.jar [--script FILE | mdevctl <verb> [options]]");
                 return EXIT_FAILURE;
             }
             return runScript(Path.of(args.get(script + 1)), out, err);
@@ -107,6 +111,25 @@ public final class Console implements Callable<Integer> {
             }
         }
         return List.of();
+    }
+
+    /**
+     * {@code java -jar mdev-osgi.jar mdevctl <verb> ...}: one mdevctl command in this framework,
+     * with mdevctl's output and exit status. Definitions persist; devices live as long as the
+     * process (auto ones are started before the command runs).
+     */
+    private int mdevctl(List<String> args, PrintStream out, PrintStream err) {
+        ServiceReference<Mdevctl> ref = context.getServiceReference(Mdevctl.class);
+        Mdevctl mdevctl = ref == null ? null : context.getService(ref);
+        if (mdevctl == null) {
+            err.println("Error: mdevctl is not running in this framework (bundle mdev.mdevctl)");
+            return EXIT_FAILURE;
+        }
+        try {
+            return mdevctl.run(args, out, err);
+        } finally {
+            context.ungetService(ref);
+        }
     }
 
     /** Runs every line of {@code file}; returns 0, or the failing command's errno (or 1). */
