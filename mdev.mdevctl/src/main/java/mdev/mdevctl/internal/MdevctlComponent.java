@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -38,10 +39,9 @@ import mdev.mdevctl.Mdevctl;
  * run on a thread of their own: the bus tells listeners on the thread that registered the
  * parent, usually a vendor's activation, which must not wait for devices to be created.
  */
-@Component(service = {Mdevctl.class, MdevBusListener.class}, configurationPid = MdevctlComponent.PID,
-        immediate = true)
+@Component(service = Mdevctl.class, configurationPid = MdevctlComponent.PID, immediate = true)
 @Designate(ocd = MdevctlComponent.Config.class)
-public final class MdevctlComponent implements Mdevctl, MdevBusListener {
+public final class MdevctlComponent implements Mdevctl {
     static final String PID = "mdev.mdevctl";
     /** Framework property naming the root when no configuration does. */
     static final String ROOT_PROPERTY = "mdev.mdevctl.root";
@@ -57,6 +57,11 @@ public final class MdevctlComponent implements Mdevctl, MdevBusListener {
     private final Path root;
     private final MdevctlEngine engine;
     private final ReentrantLock verbLock = new ReentrantLock();
+    /**
+     * Registered by hand, not as a DS service of this component: the bus (which this component
+     * needs) binds listeners, and SCR would see a cycle.
+     */
+    private final ServiceRegistration<MdevBusListener> listener;
     private final ExecutorService autoStarter = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "mdevctl auto-start");
         t.setDaemon(true);
@@ -74,6 +79,7 @@ public final class MdevctlComponent implements Mdevctl, MdevBusListener {
             LOG.log(Level.ERROR, "cannot create " + store.directory() + ": " + e.getMessage());
         }
         this.engine = new MdevctlEngine(bus, store, message -> LOG.log(Level.WARNING, message));
+        this.listener = context.registerService(MdevBusListener.class, this::parentRegistered, null);
         for (String parent : bus.parents()) {
             parentRegistered(parent);
         }
@@ -94,6 +100,11 @@ public final class MdevctlComponent implements Mdevctl, MdevBusListener {
 
     @Deactivate
     void deactivate() throws InterruptedException {
+        try {
+            listener.unregister();
+        } catch (IllegalStateException alreadyGone) {
+            // the bundle is stopping and the framework unregistered it
+        }
         autoStarter.shutdownNow();
         autoStarter.awaitTermination(10, TimeUnit.SECONDS);
     }
@@ -103,8 +114,8 @@ public final class MdevctlComponent implements Mdevctl, MdevBusListener {
         return root;
     }
 
-    @Override
-    public void parentRegistered(String parent) {
+    /** Asks for the auto-start of {@code parent}'s devices, on the auto-start thread. */
+    void parentRegistered(String parent) {
         try {
             autoStarter.execute(() -> {
                 verbLock.lock();
