@@ -76,6 +76,33 @@ final class DefinitionStore {
                 .toList();
     }
 
+    /**
+     * Deletes what writes cut short by a crash left behind (temporary files never renamed);
+     * returns how many. The definitions themselves are always whole.
+     */
+    int removeLeftovers() {
+        int removed = 0;
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        for (Path parentDir : sorted(dir)) {
+            if (!Files.isDirectory(parentDir)) {
+                continue;
+            }
+            for (Path file : sorted(parentDir)) {
+                if (file.getFileName().toString().startsWith(TEMP_PREFIX)) {
+                    try {
+                        Files.deleteIfExists(file);
+                        removed++;
+                    } catch (IOException e) {
+                        report.accept("cannot remove the leftover " + file + ": " + e.getMessage());
+                    }
+                }
+            }
+        }
+        return removed;
+    }
+
     /** Whether a file for this definition exists, readable or not (mdevctl's is_defined). */
     boolean exists(String parent, UUID uuid) {
         return Files.isRegularFile(dir.resolve(parent).resolve(uuid.toString()));

@@ -74,6 +74,7 @@ public final class MdevctlComponent implements Mdevctl {
         DefinitionStore store = new DefinitionStore(root, message -> LOG.log(Level.WARNING, message));
         try {
             Files.createDirectories(store.directory());
+            store.removeLeftovers();
         } catch (IOException e) {
             // reported; verbs that write will fail with EIO naming the directory
             LOG.log(Level.ERROR, "cannot create " + store.directory() + ": " + e.getMessage());
