@@ -43,6 +43,9 @@ public interface MdevBus {
     /** The names of a device's attributes, in its parent's order; ENODEV for an unknown device. */
     List<String> attributes(UUID uuid);
 
+    /** A device's attributes with whether each reads and writes, in its parent's order; ENODEV as above. */
+    List<MdevAttributeInfo> attributeInfo(UUID uuid);
+
     /**
      * Reads a device attribute (a read of its sysfs file): ENODEV for an unknown device,
      * ENOENT for an unknown attribute, EACCES for a write-only one.

@@ -17,6 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevAttribute;
+import mdev.core.MdevAttributeInfo;
 import mdev.core.MdevBus;
 import mdev.core.MdevBusListener;
 import mdev.core.MdevClassDriver;
@@ -351,6 +352,20 @@ public class MdevBusCore implements MdevBus {
                 names.add(a.name());
             }
             return names;
+        } finally {
+            busLock.unlock();
+        }
+    }
+
+    @Override
+    public List<MdevAttributeInfo> attributeInfo(UUID uuid) {
+        busLock.lock();
+        try {
+            List<MdevAttributeInfo> infos = new ArrayList<>();
+            for (MdevAttribute a : liveDevice(uuid).parentDriver().deviceAttributes()) {
+                infos.add(new MdevAttributeInfo(a.name(), a.readable(), a.writable()));
+            }
+            return infos;
         } finally {
             busLock.unlock();
         }

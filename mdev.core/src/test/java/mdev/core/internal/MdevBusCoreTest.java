@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevAttribute;
+import mdev.core.MdevAttributeInfo;
 import mdev.core.MdevBusListener;
 import mdev.core.MdevClassDriver;
 import mdev.core.MdevClassId;
@@ -421,6 +422,9 @@ class MdevBusCoreTest {
         bus.create("p0", "fake-1", a);
         bus.create("p0", "fake-1", b);
         assertThat(bus.attributes(a)).containsExactly("label", "kick", "uuid");
+        assertThat(bus.attributeInfo(a)).containsExactly(new MdevAttributeInfo("label", true, true),
+                new MdevAttributeInfo("kick", false, true), new MdevAttributeInfo("uuid", true, false));
+        assertThat(bus.attributeInfo(a)).extracting(MdevAttributeInfo::mode).containsExactly(0644, 0200, 0444);
         bus.writeAttribute(a, "label", "disk0\n");
         assertThat(bus.readAttribute(a, "label")).isEqualTo("disk0\n");
         assertThat(bus.readAttribute(b, "label")).as("per device").isEqualTo("\n");
@@ -434,5 +438,6 @@ class MdevBusCoreTest {
         bus.remove(a);
         assertErrno(Errno.ENODEV, () -> bus.readAttribute(a, "label"));
         assertErrno(Errno.ENODEV, () -> bus.attributes(a));
+        assertErrno(Errno.ENODEV, () -> bus.attributeInfo(a));
     }
 }

@@ -3,6 +3,8 @@ package mdev.mdevctl.internal;
 import java.nio.file.Path;
 import java.util.UUID;
 
+import mdev.testkit.FakeBus;
+
 /**
  * A process that defines and modifies devices as fast as it can until it is killed; see
  * {@link KillDuringDefinesTest}. Prints "writing" once the first definition is on disk.

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
+import mdev.testkit.FakeBus;
 
 /** Every verb and option of the command line, with mdevctl 1.2's output and messages. */
 class MdevctlVerbsTest {
@@ -115,7 +116,7 @@ class MdevctlVerbsTest {
                 generated + " matrix vfio_ap-passthrough manual\n");
         assertThat(mdevctl("list", "-d", "-u", C)).isEmpty();
         assertThat(mdevctl("list", "-d", "-u", C, "--dumpjson")).isEqualTo("[]");
-        assertThat(bus.devices).as("define starts nothing").isEmpty();
+        assertThat(bus.size()).as("define starts nothing").isZero();
     }
 
     @Test
@@ -199,7 +200,7 @@ class MdevctlVerbsTest {
     @Test
     void startAndStopByTypeAndByDefinition() {
         String generated = mdevctl("start", "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_4");
-        assertThat(bus.devices).containsKey(UUID.fromString(generated));
+        assertThat(bus.get(UUID.fromString(generated))).isPresent();
         mdevctl("define", "-u", A, "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_8");
         assertThat(mdevctl("start", "-u", A)).isNull();
         assertThat(mdevctl("list")).isEqualTo(
@@ -214,7 +215,7 @@ class MdevctlVerbsTest {
         assertThat(mdevctl("list", "--dumpjson", "-p", "matrix")).isEqualTo("[]");
         mdevctl("stop", "-u", A);
         mdevctl("stop", "--uuid", generated);
-        assertThat(bus.devices).isEmpty();
+        assertThat(bus.size()).isZero();
         ErrnoException e = fails(Errno.ENOENT, "Error removing device " + A, "stop", "-u", A);
         assertThat(Reports.mdevctlForm(e)).isEqualTo(
                 "Error: Error removing device " + A + "\n\nCaused by:\n    No such file or directory (os error 2)");
@@ -257,7 +258,7 @@ class MdevctlVerbsTest {
         fails(Errno.EEXIST, "Device " + B + " already exists on parent matrix with type vfio_ap-passthrough",
                 "start", "-u", B, "-p", "matrix", "-t", "other");
         mdevctl("start", "-u", B, "-p", "matrix");
-        assertThat(bus.devices.get(UUID.fromString(B)).parent()).isEqualTo("matrix");
+        assertThat(bus.get(UUID.fromString(B)).orElseThrow().parent()).isEqualTo("matrix");
         assertThat(mdevctl("list", "-d")).isEqualTo(B + " 0000:00:02.0 i915-GVTg_V5_4 manual\n"
                 + B + " matrix vfio_ap-passthrough manual (active)\n");
         mdevctl("undefine", "-u", B);
@@ -271,7 +272,7 @@ class MdevctlVerbsTest {
                 {"mdev_type": "vfio_ap-passthrough", "start": "manual",
                  "attrs": [{"assign_adapter": "5"}, {"assign_domain": "4"}, {"assign_adapter": "6"}]}""");
         mdevctl("start", "-u", A, "-p", "matrix", "--jsonfile", json.toString());
-        assertThat(bus.devices.get(UUID.fromString(A)).attrs())
+        assertThat(bus.get(UUID.fromString(A)).orElseThrow().attrs())
                 .containsExactly(java.util.Map.entry("assign_adapter", "5,6"), java.util.Map.entry("assign_domain", "4"));
         Path bad = Files.writeString(root.resolve("bad.json"), """
                 {"mdev_type": "vfio_ap-passthrough", "start": "manual",
@@ -279,11 +280,11 @@ class MdevctlVerbsTest {
         ErrnoException e = fails(Errno.EINVAL, "Failed to write bad to attribute assign_domain",
                 "start", "-u", B, "-p", "matrix", "--jsonfile", bad.toString());
         assertThat(Reports.mdevctlForm(e)).endsWith("Caused by:\n    Invalid argument (os error 22)");
-        assertThat(bus.devices).doesNotContainKey(UUID.fromString(B));
+        assertThat(bus.get(UUID.fromString(B))).isEmpty();
         Path unknown = Files.writeString(root.resolve("unknown.json"), """
                 {"mdev_type": "vfio_ap-passthrough", "start": "manual", "attrs": [{"no_such": "1"}]}""");
         fails(Errno.ENOENT, "Invalid attribute 'no_such'", "start", "-u", B, "-p", "matrix", "--jsonfile", unknown.toString());
-        assertThat(bus.devices).doesNotContainKey(UUID.fromString(B));
+        assertThat(bus.get(UUID.fromString(B))).isEmpty();
         usageError("cannot be used with '--type", "start", "-p", "matrix", "-u", C, "--jsonfile", json.toString(), "-t", "x");
         fails(Errno.EINVAL, "Parent device required to start device via json file",
                 "start", "-u", C, "--jsonfile", json.toString());
@@ -336,7 +337,7 @@ class MdevctlVerbsTest {
         mdevctl("define", "-u", B, "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_8", "--auto");   // 1 instance only
         mdevctl("define", "-u", C, "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_4");            // manual
         assertThat(engine.startParentDevices("0000:00:02.0")).isEqualTo(1);
-        assertThat(bus.devices).containsOnlyKeys(UUID.fromString(A));
+        assertThat(bus.devices()).extracting(d -> d.uuid()).containsExactly(UUID.fromString(A));
         assertThat(warnings).singleElement().asString()
                 .contains(B).contains("No available instances of i915-GVTg_V5_8 on 0000:00:02.0");
         assertThat(engine.startParentDevices("0000:00:02.0")).as("running ones are left alone").isZero();
