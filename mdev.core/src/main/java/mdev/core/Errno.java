@@ -14,6 +14,8 @@ public enum Errno {
     EBUSY(16, "Device or resource busy"),
     EEXIST(17, "File exists"),
     ENODEV(19, "No such device"),
+    ENOTDIR(20, "Not a directory"),
+    EISDIR(21, "Is a directory"),
     EINVAL(22, "Invalid argument"),
     ENOTTY(25, "Inappropriate ioctl for device"),
     ENOSPC(28, "No space left on device"),

@@ -1,0 +1,56 @@
+package mdev.sysfs.internal;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import mdev.core.MdevBus;
+import mdev.sysfs.SysfsMount;
+
+/**
+ * Mounts the bus's sysfs tree where configured, and unmounts it when deactivated (bundle
+ * stopped, configuration changed, bus gone). A mount that fails is reported by the
+ * activation's exception (SCR logs it with the reason) and the component stays unsatisfied
+ * until its configuration changes.
+ */
+@Component(service = SysfsMount.class, configurationPid = SysfsComponent.PID, immediate = true)
+@Designate(ocd = SysfsComponent.Config.class)
+public final class SysfsComponent implements SysfsMount {
+    static final String PID = "mdev.sysfs";
+    static final String MOUNTPOINT_PROPERTY = "mdev.sysfs.mountpoint";
+
+    @ObjectClassDefinition(name = "mdev sysfs over FUSE")
+    public @interface Config {
+        @AttributeDefinition(description = "Directory to mount the tree on (created if missing); empty: the "
+                + "framework property mdev.sysfs.mountpoint, else nothing is mounted")
+        String mountpoint() default "";
+    }
+
+    private final SysfsMounter mounter;
+
+    @Activate
+    public SysfsComponent(@Reference MdevBus bus, BundleContext context, Config config) {
+        String where = !config.mountpoint().isBlank() ? config.mountpoint() : context.getProperty(MOUNTPOINT_PROPERTY);
+        this.mounter = where == null || where.isBlank() ? null : SysfsMounter.mount(bus, Path.of(where));
+    }
+
+    @Deactivate
+    void deactivate() {
+        if (mounter != null) {
+            mounter.close();
+        }
+    }
+
+    @Override
+    public Optional<Path> mountpoint() {
+        return Optional.ofNullable(mounter).map(SysfsMounter::mountpoint);
+    }
+}

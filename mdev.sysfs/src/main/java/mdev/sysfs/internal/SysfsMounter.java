@@ -1,0 +1,109 @@
+package mdev.sysfs.internal;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import mdev.core.MdevBus;
+import ru.serce.jnrfuse.FuseException;
+
+/**
+ * Mounts the sysfs tree of a bus on a directory and unmounts it. A mount left behind by a
+ * process that died (its FUSE connection gone) is lazily unmounted first, so the directory is
+ * usable again.
+ */
+final class SysfsMounter implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SysfsMounter.class.getName());
+    /**
+     * direct_io: reads and writes always reach us (sysfs files are generated per read);
+     * zero timeouts: the kernel caches no attributes or names, the tree is live.
+     */
+    static final String OPTIONS = "direct_io,attr_timeout=0,entry_timeout=0,negative_timeout=0,fsname=mdev-osgi,subtype=sysfs";
+
+    private final Path mountpoint;
+    private final FuseSysfs fs;
+
+    private SysfsMounter(Path mountpoint, FuseSysfs fs) {
+        this.mountpoint = mountpoint;
+        this.fs = fs;
+    }
+
+    /** Mounts; EIO (with libfuse's or the kernel's reason) when it cannot. */
+    static SysfsMounter mount(MdevBus bus, Path mountpoint) {
+        Path dir = mountpoint.toAbsolutePath().normalize();
+        if (isMounted(dir)) {
+            LOG.log(Level.WARNING, "a stale mount on " + dir + " is unmounted first");
+            lazyUnmount(dir);
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new ErrnoException(Errno.EIO, "cannot create the mount point " + dir + ": " + e.getMessage(), e);
+        }
+        FuseSysfs fs = new FuseSysfs(new SysfsTree(bus));
+        try {
+            fs.mount(dir, false, false, new String[] {"-o", OPTIONS});
+        } catch (FuseException | UnsatisfiedLinkError e) {
+            throw new ErrnoException(Errno.EIO, "cannot mount the sysfs tree on " + dir + " (libfuse2 and /dev/fuse "
+                    + "are needed): " + e.getMessage(), e);
+        }
+        return new SysfsMounter(dir, fs);
+    }
+
+    Path mountpoint() {
+        return mountpoint;
+    }
+
+    /** Whether {@code dir} is a mount point now (per /proc/self/mountinfo). */
+    static boolean isMounted(Path dir) {
+        try {
+            String target = dir.toAbsolutePath().normalize().toString().replace(" ", "\\040");
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] fields = line.split(" ");
+                if (fields.length > 4 && fields[4].equals(target)) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot read /proc/self/mountinfo: " + e.getMessage());
+        }
+        return false;
+    }
+
+    private static void lazyUnmount(Path dir) {
+        for (List<String> command : List.of(List.of("fusermount", "-u", "-z", dir.toString()),
+                List.of("umount", "-l", dir.toString()))) {
+            try {
+                Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                    return;
+                }
+            } catch (IOException e) {
+                // that tool is not installed: try the next
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        LOG.log(Level.ERROR, "cannot unmount " + dir);
+    }
+
+    /** Unmounts: libfuse's exit and unmount, else a lazy unmount (a process may sit in the tree). */
+    @Override
+    public void close() {
+        try {
+            fs.umount();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "unmounting " + mountpoint + " failed (" + e.getMessage() + "); unmounting lazily");
+        }
+        if (isMounted(mountpoint)) {
+            lazyUnmount(mountpoint);
+        }
+    }
+}
