@@ -102,6 +102,20 @@ final class Fixture {
         }
     }
 
+    /**
+     * The service of {@code type} as it is now, waiting while none is registered (a component
+     * being reactivated for a new configuration is briefly without one).
+     */
+    static <S> S service(BundleContext context, Class<S> type) {
+        Object[] found = new Object[1];
+        await("a " + type.getSimpleName() + " service", () -> {
+            ServiceReference<S> ref = context.getServiceReference(type);
+            found[0] = ref == null ? null : context.getService(ref);
+            return found[0] != null;
+        });
+        return type.cast(found[0]);
+    }
+
     /** The bus service as it is now (it changes when mdev.core restarts). */
     static MdevBus bus(BundleContext context) {
         await("the mdev bus", () -> context.getServiceReference(MdevBus.class) != null);
@@ -112,7 +126,7 @@ final class Fixture {
     static void reset(BundleContext context) {
         for (String bsn : new String[] { "mdev.core", "vfio.core", "vfio.mdev", "vfio.type1", "virtio.core",
                 "virtio.mdev", "virtio.uvirtio", "samples.mtty", "samples.mvnet", "samples.uvirtio", "vendor.gvt",
-                "vendor.ccw", "vendor.ap", "mdev.mdevctl" }) {
+                "vendor.ccw", "vendor.ap", "mdev.mdevctl", "mdev.sysfs" }) {
             Bundle b = bundle(context, bsn);
             if (b.getState() != Bundle.ACTIVE) {
                 start(b);

@@ -56,16 +56,12 @@ class MdevctlIT extends BusTest {
     }
 
     Mdevctl mdevctlService() {
-        Fixture.await("mdevctl", () -> context.getServiceReference(Mdevctl.class) != null);
-        return context.getService(context.getServiceReference(Mdevctl.class));
+        return Fixture.service(context, Mdevctl.class);
     }
 
     /** The mdevctl service once it runs on this test's root. */
     Mdevctl mdevctl() {
-        Fixture.await("mdevctl on " + root, () -> {
-            var ref = context.getServiceReference(Mdevctl.class);
-            return ref != null && root.equals(context.getService(ref).root());
-        });
+        Fixture.await("mdevctl on " + root, () -> root.equals(mdevctlService().root()));
         return mdevctlService();
     }
 

@@ -74,6 +74,9 @@ public final class MdevctlComponent implements Mdevctl {
         DefinitionStore store = new DefinitionStore(root, message -> LOG.log(Level.WARNING, message));
         try {
             Files.createDirectories(store.directory());
+            // what mdevctl's own self-check wants, so the real mdevctl can share this root
+            Files.createDirectories(store.directory().resolve("scripts.d").resolve("callouts"));
+            Files.createDirectories(store.directory().resolve("scripts.d").resolve("notifiers"));
             store.removeLeftovers();
         } catch (IOException e) {
             // reported; verbs that write will fail with EIO naming the directory
