@@ -33,10 +33,19 @@ final class FuseSysfs extends FuseStubFS {
     private static final int SYSFS_FILE_SIZE = 4096;
 
     private final SysfsTree tree;
+    private final Runnable onInit;
     private final long mountedAt = System.currentTimeMillis() / 1000;
 
-    FuseSysfs(SysfsTree tree) {
+    /** {@code onInit} runs when the kernel's INIT arrives: the mount is up. */
+    FuseSysfs(SysfsTree tree, Runnable onInit) {
         this.tree = tree;
+        this.onInit = onInit;
+    }
+
+    @Override
+    public Pointer init(Pointer conn) {
+        onInit.run();
+        return null;
     }
 
     private static int fail(Errno errno) {

@@ -5,12 +5,14 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevBus;
-import ru.serce.jnrfuse.FuseException;
 
 /**
  * Mounts the sysfs tree of a bus on a directory and unmounts it. A mount left behind by a
@@ -24,6 +26,8 @@ final class SysfsMounter implements AutoCloseable {
      * zero timeouts: the kernel caches no attributes or names, the tree is live.
      */
     static final String OPTIONS = "direct_io,attr_timeout=0,entry_timeout=0,negative_timeout=0,fsname=mdev-osgi,subtype=sysfs";
+
+    private static final int MOUNT_TIMEOUT_SECONDS = 20;
 
     private final Path mountpoint;
     private final FuseSysfs fs;
@@ -45,12 +49,33 @@ final class SysfsMounter implements AutoCloseable {
         } catch (IOException e) {
             throw new ErrnoException(Errno.EIO, "cannot create the mount point " + dir + ": " + e.getMessage(), e);
         }
-        FuseSysfs fs = new FuseSysfs(new SysfsTree(bus));
+        // jnr-fuse's own non-blocking mount always waits two seconds; this runs libfuse's loop on
+        // a thread of ours and is ready when the kernel's INIT request arrives
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        FuseSysfs fs = new FuseSysfs(new SysfsTree(bus), () -> ready.complete(null));
+        Thread loop = new Thread(() -> {
+            try {
+                fs.mount(dir, true, false, new String[] {"-o", OPTIONS});
+                ready.completeExceptionally(new IllegalStateException("libfuse's loop ended before it started"));
+            } catch (Throwable e) {
+                ready.completeExceptionally(e);
+            }
+        }, "mdev.sysfs FUSE " + dir);
+        loop.setDaemon(true);
+        loop.start();
         try {
-            fs.mount(dir, false, false, new String[] {"-o", OPTIONS});
-        } catch (FuseException | UnsatisfiedLinkError e) {
+            ready.get(MOUNT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
             throw new ErrnoException(Errno.EIO, "cannot mount the sysfs tree on " + dir + " (libfuse2 and /dev/fuse "
-                    + "are needed): " + e.getMessage(), e);
+                    + "are needed): " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            new SysfsMounter(dir, fs).close();
+            throw new ErrnoException(Errno.EIO, "the sysfs tree on " + dir + " was not up within "
+                    + MOUNT_TIMEOUT_SECONDS + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            new SysfsMounter(dir, fs).close();
+            throw new ErrnoException(Errno.EIO, "interrupted while mounting on " + dir);
         }
         return new SysfsMounter(dir, fs);
     }

@@ -147,6 +147,15 @@ class FuseMountTest {
     }
 
     @Test
+    void aMountThatCannotBeMadeFailsWithEio() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+        assertThatThrownBy(() -> SysfsMounter.mount(bus, file))
+                .isInstanceOfSatisfying(mdev.core.ErrnoException.class,
+                        e -> assertThat(e.errno()).isEqualTo(mdev.core.Errno.EIO))
+                .hasMessageContaining(file.toString());
+    }
+
+    @Test
     void aStaleMountIsReplaced() throws Exception {
         // a second mount on the same directory while the first is up: the first is detached
         SysfsMounter second = SysfsMounter.mount(bus, sys);
