@@ -126,7 +126,7 @@ final class Fixture {
     static void reset(BundleContext context) {
         for (String bsn : new String[] { "mdev.core", "vfio.core", "vfio.mdev", "vfio.type1", "virtio.core",
                 "virtio.mdev", "virtio.uvirtio", "samples.mtty", "samples.mvnet", "samples.uvirtio", "vendor.gvt",
-                "vendor.ccw", "vendor.ap", "mdev.mdevctl", "mdev.sysfs" }) {
+                "vendor.ccw", "vendor.ap", "mdev.mdevctl", "mdev.sysfs", "vfio.user" }) {
             Bundle b = bundle(context, bsn);
             if (b.getState() != Bundle.ACTIVE) {
                 start(b);

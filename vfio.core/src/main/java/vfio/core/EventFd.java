@@ -1,6 +1,7 @@
 package vfio.core;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
@@ -11,14 +12,34 @@ import mdev.core.ErrnoException;
  */
 public final class EventFd {
     private long counter;
+    /** Where signals also go (another process's eventfd), or null. */
+    private final LongConsumer forward;
+
+    public EventFd() {
+        this.forward = null;
+    }
+
+    /**
+     * An eventfd whose signals are also handed to {@code forward}, after the counter is
+     * updated and outside this object's lock: a vfio-user server forwards a device's
+     * interrupts to the client's own eventfd this way. {@code forward} must not block.
+     */
+    public EventFd(LongConsumer forward) {
+        this.forward = java.util.Objects.requireNonNull(forward, "forward");
+    }
 
     /** eventfd_signal: adds {@code n} (normally 1) and wakes waiters. Never blocks. */
-    public synchronized void signal(long n) {
+    public void signal(long n) {
         if (n <= 0) {
             throw new ErrnoException(Errno.EINVAL, "eventfd increment " + n + " must be positive");
         }
-        counter += n;
-        notifyAll();
+        synchronized (this) {
+            counter += n;
+            notifyAll();
+        }
+        if (forward != null) {
+            forward.accept(n);
+        }
     }
 
     public void signal() {

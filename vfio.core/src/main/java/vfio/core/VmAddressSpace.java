@@ -51,6 +51,23 @@ public final class VmAddressSpace {
      * memory already mapped.
      */
     public synchronized ByteBuffer allocate(long vaddr, long size) {
+        checkFree(vaddr, size);
+        ByteBuffer memory = ByteBuffer.allocate((int) size);
+        regions.put(vaddr, memory);
+        return memory.duplicate();
+    }
+
+    /**
+     * Maps {@code memory} (its whole capacity, which must be a whole number of pages) at
+     * {@code vaddr}: the mmap of a file another process shares, such as a vfio-user client's
+     * guest memory. The same checks as {@link #allocate}.
+     */
+    public synchronized void attach(long vaddr, ByteBuffer memory) {
+        checkFree(vaddr, memory.capacity());
+        regions.put(vaddr, memory.duplicate().clear());
+    }
+
+    private void checkFree(long vaddr, long size) {
         if (size <= 0 || size > Integer.MAX_VALUE - PAGE_SIZE + 1 || ((vaddr | size) & (PAGE_SIZE - 1)) != 0
                 || vaddr < 0 || vaddr + size < 0) {
             throw new ErrnoException(Errno.EINVAL, "bad VM memory range 0x" + Long.toHexString(vaddr) + "+0x"
@@ -61,9 +78,6 @@ public final class VmAddressSpace {
             throw new ErrnoException(Errno.EEXIST, "VM memory at 0x" + Long.toHexString(below.getKey())
                     + " overlaps 0x" + Long.toHexString(vaddr) + "+0x" + Long.toHexString(size));
         }
-        ByteBuffer memory = ByteBuffer.allocate((int) size);
-        regions.put(vaddr, memory);
-        return memory.duplicate();
     }
 
     /** Unmaps the region that starts at {@code vaddr}; EINVAL if none does. */

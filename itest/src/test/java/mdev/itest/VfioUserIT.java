@@ -1,0 +1,252 @@
+package mdev.itest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static vfio.core.Vfio.*;
+
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.test.common.annotation.InjectService;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import mdev.core.MdevConstants;
+import mdev.core.MdevParent;
+import vfio.core.VfioDeviceInfo;
+import vfio.user.VfioUser;
+import vfio.user.VfioUserChannel;
+import vfio.user.VfioUserClient;
+import vfio.user.VfioUserMessage;
+import vfio.user.VfioUserServer;
+
+/**
+ * Issue 10: mdevs served over vfio-user and driven by the Java client through a real UNIX
+ * socket: the mtty UART (config space, BAR I/O, loopback, INTx through a passed descriptor,
+ * reset), DMA through a client file mapped by the server, clients that misbehave or go away,
+ * and a vendor stopped while a client is connected.
+ */
+class VfioUserIT extends BusTest {
+    @InjectService
+    VfioUserServer server;
+
+    Path dir;
+    Path socket;
+    UUID uuid;
+
+    @BeforeEach
+    void serveAnMtty() throws Exception {
+        dir = Files.createTempDirectory("vfio-user-it");
+        socket = dir.resolve("mtty.sock");
+        uuid = UUID.randomUUID();
+        bus.create("mtty", "mtty-2", uuid);
+        Fixture.vfioDevice(context, uuid);
+        server.serve(uuid, socket);
+    }
+
+    @AfterEach
+    void stopServing() {
+        server.served().keySet().forEach(server::stop);
+    }
+
+    static void assertErrno(Errno errno, ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(errno));
+    }
+
+    @Test
+    void theUartThroughTheSocket() throws Exception {
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+        try (VfioUserClient client = VfioUserClient.connect(socket);
+                VfioUserClient.Notifier intx = new VfioUserClient.Notifier()) {
+            assertThat(client.serverMinor()).isEqualTo(VfioUser.VERSION_MINOR);
+            assertThat(client.serverCapabilities()).contains("\"max_data_xfer_size\":1048576")
+                    .contains("\"max_msg_fds\"").contains("\"pgsize\":4096");
+            assertThat(client.deviceInfo()).isEqualTo(new VfioDeviceInfo(VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, 9, 5));
+            ByteBuffer config = client.regionInfo(VFIO_PCI_CONFIG_REGION_INDEX, 32);
+            assertThat(config.getInt(8)).isEqualTo(VFIO_PCI_CONFIG_REGION_INDEX);
+            assertThat(config.getInt(4) & VFIO_REGION_INFO_FLAG_READ).isNotZero();
+            assertThat(client.regionRead(VFIO_PCI_CONFIG_REGION_INDEX, 0, 4)).containsExactly(0x48, 0x43, 0x53, 0x32);
+            assertThat(client.irqInfo(VFIO_PCI_INTX_IRQ_INDEX).count()).isEqualTo(1);
+
+            client.setIrqEventFds(VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, intx.fd());
+            client.regionWrite(VFIO_PCI_BAR0_REGION_INDEX, 1, (byte) 0x01);   // IER: received data
+            for (byte b : "hello".getBytes()) {
+                client.regionWrite(VFIO_PCI_BAR0_REGION_INDEX, 0, b);
+            }
+            assertThat(intx.await(10, TimeUnit.SECONDS)).as("INTx through the passed descriptor").isEqualTo(1);
+            StringBuilder echoed = new StringBuilder();
+            for (int i = 0; i < 5; i++) {
+                echoed.append((char) client.regionRead(VFIO_PCI_BAR0_REGION_INDEX, 0, 1)[0]);
+            }
+            assertThat(echoed).hasToString("hello");
+            client.reset();
+            assertThat(client.regionRead(VFIO_PCI_BAR0_REGION_INDEX, 1, 1)).as("IER after reset").containsExactly(0);
+            assertErrno(Errno.EINVAL, () -> client.regionRead(99, 0, 1));
+            assertErrno(Errno.ENOTTY, () -> client.call(VfioUser.VFIO_USER_DEVICE_FEATURE,
+                    ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 8).putInt(4, (1 << 18) | 1)));
+            assertErrno(Errno.EINVAL, () -> client.call(77, ByteBuffer.allocate(0)));
+            assertThat(client.regionRead(VFIO_PCI_CONFIG_REGION_INDEX, 0, 2)).as("still served").containsExactly(0x48, 0x43);
+        }
+    }
+
+    @Test
+    void oneClientAtATimeAndEverythingReleasedWhenItGoes() throws Exception {
+        VfioUserClient first = VfioUserClient.connect(socket);
+        Fixture.await("connected", () -> server.connected(socket));
+        assertThat(bus.device(uuid).orElseThrow().openCount()).isEqualTo(1);
+        assertThatThrownBy(() -> VfioUserClient.connect(socket)).as("a second client is turned away")
+                .isInstanceOf(Exception.class);
+        first.close();
+        Fixture.await("released", () -> !server.connected(socket) && bus.device(uuid).orElseThrow().openCount() == 0);
+        try (VfioUserClient second = VfioUserClient.connect(socket)) {
+            assertThat(second.deviceInfo().numRegions()).isEqualTo(9);
+        }
+    }
+
+    @Test
+    void malformedAndOutOfOrderMessagesGetErrorsOrAClosedConnection() throws Exception {
+        // a command before VERSION: an error reply, then the connection is closed
+        try (VfioUserClient raw = VfioUserClient.connectRaw(socket)) {
+            assertErrno(Errno.EINVAL, raw::deviceInfo);
+            assertThat(raw.channel().receive(VfioUser.MAX_MESSAGE_SIZE)).isNull();
+        }
+        Fixture.await("released", () -> !server.connected(socket));
+        // a header whose size is below the header's own: closed
+        try (VfioUserChannel channel = VfioUserChannel.connect(socket)) {
+            ByteBuffer bad = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putShort(0, (short) 1)
+                    .putShort(2, (short) VfioUser.VFIO_USER_VERSION).putInt(4, 8);
+            channel.writeRaw(bad.array());
+            assertThat(channel.receive(VfioUser.MAX_MESSAGE_SIZE)).isNull();
+        }
+        Fixture.await("released", () -> !server.connected(socket));
+        // an oversized message: closed before its payload is read
+        try (VfioUserChannel channel = VfioUserChannel.connect(socket)) {
+            ByteBuffer huge = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putShort(0, (short) 1)
+                    .putShort(2, (short) VfioUser.VFIO_USER_VERSION).putInt(4, Integer.MAX_VALUE);
+            channel.writeRaw(huge.array());
+            assertThat(channel.receive(VfioUser.MAX_MESSAGE_SIZE)).isNull();
+        }
+        Fixture.await("released", () -> !server.connected(socket));
+        // short payloads after the handshake: EINVAL, the connection stays
+        try (VfioUserClient client = VfioUserClient.connect(socket)) {
+            assertErrno(Errno.EINVAL, () -> client.call(VfioUser.VFIO_USER_REGION_READ, ByteBuffer.allocate(3)));
+            assertErrno(Errno.EINVAL, () -> client.call(VfioUser.VFIO_USER_DEVICE_GET_INFO, ByteBuffer.allocate(4)));
+            assertErrno(Errno.EINVAL, () -> client.call(VfioUser.VFIO_USER_VERSION, ByteBuffer.allocate(4)));
+            assertErrno(Errno.EINVAL, () -> client.regionRead(VFIO_PCI_BAR0_REGION_INDEX, 0, VfioUser.DEFAULT_MAX_DATA_XFER_SIZE + 1));
+            assertThat(client.deviceInfo().numIrqs()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aClientThatDisconnectsMidMessageLeavesNothingBehind() throws Exception {
+        try (VfioUserClient client = VfioUserClient.connect(socket)) {
+            ByteBuffer partial = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN).putShort(0, (short) 9)
+                    .putShort(2, (short) VfioUser.VFIO_USER_REGION_WRITE).putInt(4, 16 + 16 + 64);
+            client.channel().writeRaw(partial.array());
+        }
+        Fixture.await("released", () -> !server.connected(socket) && bus.device(uuid).orElseThrow().openCount() == 0);
+    }
+
+    @Test
+    void stoppingTheVendorGivesErrorsAndTheServerSurvives() throws Exception {
+        Bundle mtty = Fixture.bundle(context, "samples.mtty");
+        try (VfioUserClient client = VfioUserClient.connect(socket)) {
+            assertThat(client.deviceInfo().numRegions()).isEqualTo(9);
+            Fixture.stop(mtty);
+            assertErrno(Errno.ENODEV, () -> client.regionRead(VFIO_PCI_CONFIG_REGION_INDEX, 0, 4));
+            assertErrno(Errno.ENODEV, client::deviceInfo);
+        } finally {
+            Fixture.start(mtty);
+        }
+        Fixture.await("released", () -> !server.connected(socket));
+        assertThat(server.served()).containsEntry(socket, uuid);
+    }
+
+    @Test
+    void dmaThroughAMappedClientFile() throws Exception {
+        ServiceRegistration<MdevParent> dmaParent = context.registerService(MdevParent.class, new DmaTestParent(),
+                new java.util.Hashtable<>(Map.of(MdevConstants.PARENT, "dmatest")));
+        Path dmaSocket = dir.resolve("dma.sock");
+        try {
+            Fixture.awaitParent(bus, "dmatest");
+            UUID copier = UUID.randomUUID();
+            bus.create("dmatest", bus.types("dmatest").get(0).id(), copier);
+            Fixture.vfioDevice(context, copier);
+            server.serve(copier, dmaSocket);
+            Path memoryFile = dir.resolve("guest-ram");
+            try (RandomAccessFile ram = new RandomAccessFile(memoryFile.toFile(), "rw");
+                    VfioUserClient client = VfioUserClient.connect(dmaSocket)) {
+                ram.setLength(1 << 20);
+                MappedByteBuffer guest = ram.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, 1 << 20);
+                guest.put(0x2000, "guest memory".getBytes());
+                client.dmaMap(0x4000_0000L, 1 << 20, VfioUser.DMA_FLAG_READ | VfioUser.DMA_FLAG_WRITE, ram.getFD(), 0);
+                assertErrno(Errno.EEXIST, () -> client.dmaMap(0x4000_0000L, 4096, VfioUser.DMA_FLAG_READ, ram.getFD(), 0));
+                ByteBuffer copy = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(0, 0x4000_2000L).putLong(8, 12);
+                client.regionWrite(0, 0, copy.array());   // the device reads client memory by IOVA
+                assertThat(new String(client.regionRead(0, 0x100, 12))).isEqualTo("guest memory");
+                assertErrno(Errno.EINVAL, () -> client.dmaUnmap(0x4000_0000L, 4096));
+                client.dmaUnmap(0x4000_0000L, 1 << 20);
+                assertErrno(Errno.EFAULT, () -> client.regionWrite(0, 0, copy.array()));
+            }
+        } finally {
+            if (server.served().containsKey(dmaSocket)) {
+                server.stop(dmaSocket);
+            }
+            dmaParent.unregister();
+        }
+    }
+
+    @Test
+    void sixteenDevicesServedAtOnce() throws Exception {
+        java.util.List<Path> sockets = new java.util.ArrayList<>();
+        java.util.List<VfioUserClient> clients = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) {
+                UUID u = UUID.randomUUID();
+                bus.create("mtty", "mtty-1", u);
+                Fixture.vfioDevice(context, u);
+                Path s = dir.resolve("tty" + i + ".sock");
+                server.serve(u, s);
+                sockets.add(s);
+                clients.add(VfioUserClient.connect(s));
+            }
+            java.util.List<Thread> threads = new java.util.ArrayList<>();
+            java.util.Queue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            for (VfioUserClient c : clients) {
+                threads.add(new Thread(() -> {
+                    try {
+                        for (int k = 0; k < 50; k++) {
+                            c.regionWrite(VFIO_PCI_BAR0_REGION_INDEX, 0, (byte) ('a' + k % 26));
+                            assertThat(c.regionRead(VFIO_PCI_BAR0_REGION_INDEX, 0, 1)[0]).isEqualTo((byte) ('a' + k % 26));
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            threads.forEach(Thread::start);
+            for (Thread t : threads) {
+                t.join(60_000);
+            }
+            assertThat(failures).isEmpty();
+        } finally {
+            clients.forEach(VfioUserClient::close);
+        }
+    }
+}

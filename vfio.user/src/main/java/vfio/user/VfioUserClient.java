@@ -1,0 +1,234 @@
+package vfio.user;
+
+import static vfio.user.VfioUser.*;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketPair;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vfio.core.VfioDeviceInfo;
+import vfio.core.VfioIrqInfo;
+
+/**
+ * A vfio-user client: connects to a server's socket, negotiates the version and drives the
+ * device with the same messages a VMM sends. Calls are synchronous and one at a time; a
+ * failed command throws {@link ErrnoException} with the server's errno.
+ */
+public final class VfioUserClient implements AutoCloseable {
+    private final VfioUserChannel channel;
+    private int nextId;
+    private int serverMinor = -1;
+    private String serverCapabilities = "";
+
+    private VfioUserClient(VfioUserChannel channel) {
+        this.channel = channel;
+    }
+
+    /** Connects and negotiates (VERSION 0.{@link VfioUser#VERSION_MINOR}). */
+    public static VfioUserClient connect(Path socket) throws IOException {
+        VfioUserClient client = new VfioUserClient(VfioUserChannel.connect(socket));
+        try {
+            client.negotiate("{\"capabilities\":{\"max_msg_fds\":" + MAX_MSG_FDS + ",\"max_data_xfer_size\":"
+                    + DEFAULT_MAX_DATA_XFER_SIZE + "}}");
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        return client;
+    }
+
+    /** Opens a connection without negotiating (tests of the handshake itself). */
+    public static VfioUserClient connectRaw(Path socket) throws IOException {
+        return new VfioUserClient(VfioUserChannel.connect(socket));
+    }
+
+    public VfioUserChannel channel() {
+        return channel;
+    }
+
+    /** VERSION with these capabilities (JSON text, sent NUL-terminated). */
+    public void negotiate(String capabilitiesJson) throws IOException {
+        byte[] json = (capabilitiesJson + "\0").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer p = payload(4 + json.length);
+        p.putShort(0, (short) VERSION_MAJOR).putShort(2, (short) VERSION_MINOR).put(4, json);
+        ByteBuffer reply = call(VFIO_USER_VERSION, p).payload();
+        if (reply.remaining() < 4 || reply.getShort(0) != VERSION_MAJOR) {
+            throw new ErrnoException(Errno.EINVAL, "server answered VERSION with " + reply.remaining() + " bytes");
+        }
+        serverMinor = Short.toUnsignedInt(reply.getShort(2));
+        byte[] text = new byte[reply.remaining() - 4];
+        reply.get(4, text);
+        serverCapabilities = new String(text, StandardCharsets.UTF_8).replace("\0", "");
+    }
+
+    /** The minor version the server chose; -1 before negotiation. */
+    public int serverMinor() {
+        return serverMinor;
+    }
+
+    /** The server's capabilities JSON. */
+    public String serverCapabilities() {
+        return serverCapabilities;
+    }
+
+    private static ByteBuffer payload(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Sends a command and waits for its reply; an error reply throws with the server's errno. */
+    public synchronized VfioUserMessage call(int command, ByteBuffer payload, FileDescriptor... fds) throws IOException {
+        int id = nextId++ & 0xffff;
+        channel.send(VfioUserMessage.command(id, command, payload, fds));
+        VfioUserMessage reply = channel.receive(MAX_MESSAGE_SIZE);
+        if (reply == null) {
+            throw new ErrnoException(Errno.ENODEV, "the server closed the connection");
+        }
+        if (!reply.isReply() || reply.id() != id || reply.command() != command) {
+            throw new ErrnoException(Errno.EINVAL, "expected the reply to " + commandName(command) + " #" + id
+                    + ", got " + reply);
+        }
+        if (reply.isError()) {
+            Errno errno = Errno.of(reply.error());
+            throw new ErrnoException(errno == null ? Errno.EIO : errno, commandName(command) + " failed with errno "
+                    + reply.error());
+        }
+        return reply;
+    }
+
+    public VfioDeviceInfo deviceInfo() throws IOException {
+        ByteBuffer r = call(VFIO_USER_DEVICE_GET_INFO, payload(DEVICE_INFO_SIZE).putInt(0, DEVICE_INFO_SIZE)).payload();
+        require(r, DEVICE_INFO_SIZE);
+        return new VfioDeviceInfo(r.getInt(4), r.getInt(8), r.getInt(12));
+    }
+
+    /** The vfio_region_info reply (struct and any capabilities) for {@code index}. */
+    public ByteBuffer regionInfo(int index, int argsz) throws IOException {
+        ByteBuffer r = call(VFIO_USER_DEVICE_GET_REGION_INFO,
+                payload(REGION_INFO_SIZE).putInt(0, argsz).putInt(8, index)).payload();
+        require(r, REGION_INFO_SIZE);
+        return r;
+    }
+
+    public VfioIrqInfo irqInfo(int index) throws IOException {
+        ByteBuffer r = call(VFIO_USER_DEVICE_GET_IRQ_INFO,
+                payload(IRQ_INFO_SIZE).putInt(0, IRQ_INFO_SIZE).putInt(8, index)).payload();
+        require(r, IRQ_INFO_SIZE);
+        return new VfioIrqInfo(r.getInt(8), r.getInt(4), r.getInt(12));
+    }
+
+    /** SET_IRQS with eventfds passed as descriptors (none: de-assign). */
+    public void setIrqEventFds(int action, int index, int start, int count, FileDescriptor... fds) throws IOException {
+        call(VFIO_USER_DEVICE_SET_IRQS, irqSet(vfio.core.Vfio.VFIO_IRQ_SET_DATA_EVENTFD | action, index, start, count, 0),
+                fds);
+    }
+
+    /** SET_IRQS with DATA_NONE. */
+    public void setIrqs(int action, int index, int start, int count) throws IOException {
+        call(VFIO_USER_DEVICE_SET_IRQS, irqSet(vfio.core.Vfio.VFIO_IRQ_SET_DATA_NONE | action, index, start, count, 0));
+    }
+
+    private static ByteBuffer irqSet(int flags, int index, int start, int count, int data) {
+        return payload(IRQ_SET_SIZE + data).putInt(0, IRQ_SET_SIZE + data).putInt(4, flags).putInt(8, index)
+                .putInt(12, start).putInt(16, count);
+    }
+
+    public byte[] regionRead(int region, long offset, int count) throws IOException {
+        ByteBuffer r = call(VFIO_USER_REGION_READ,
+                payload(REGION_ACCESS_SIZE).putLong(0, offset).putInt(8, region).putInt(12, count)).payload();
+        require(r, REGION_ACCESS_SIZE + count);
+        byte[] data = new byte[count];
+        r.get(REGION_ACCESS_SIZE, data);
+        return data;
+    }
+
+    public void regionWrite(int region, long offset, byte... data) throws IOException {
+        ByteBuffer p = payload(REGION_ACCESS_SIZE + data.length).putLong(0, offset).putInt(8, region)
+                .putInt(12, data.length).put(REGION_ACCESS_SIZE, data);
+        require(call(VFIO_USER_REGION_WRITE, p).payload(), REGION_ACCESS_SIZE);
+    }
+
+    public void reset() throws IOException {
+        call(VFIO_USER_DEVICE_RESET, payload(0));
+    }
+
+    /** DMA_MAP of {@code size} bytes of the file {@code fd} from {@code offset}, at DMA address {@code address}. */
+    public void dmaMap(long address, long size, int flags, FileDescriptor fd, long offset) throws IOException {
+        ByteBuffer p = payload(DMA_MAP_SIZE).putInt(0, DMA_MAP_SIZE).putInt(4, flags).putLong(8, offset)
+                .putLong(16, address).putLong(24, size);
+        if (fd == null) {
+            call(VFIO_USER_DMA_MAP, p);
+        } else {
+            call(VFIO_USER_DMA_MAP, p, fd);
+        }
+    }
+
+    public void dmaUnmap(long address, long size) throws IOException {
+        call(VFIO_USER_DMA_UNMAP, payload(DMA_UNMAP_SIZE).putInt(0, DMA_UNMAP_SIZE).putLong(8, address).putLong(16, size));
+    }
+
+    private static void require(ByteBuffer reply, int size) {
+        if (reply.remaining() < size) {
+            throw new ErrnoException(Errno.EINVAL, "reply of " + reply.remaining() + " bytes, expected " + size);
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.close();
+    }
+
+    /**
+     * What a Java client gives the server in place of an eventfd: one end of a socket pair,
+     * to which the server writes each signal's 8-byte count, as to an eventfd.
+     */
+    public static final class Notifier implements AutoCloseable {
+        private final AFUNIXSocketPair<AFUNIXSocketChannel> pair;
+        private final InputStream in;
+
+        public Notifier() throws IOException {
+            pair = AFUNIXSocketPair.open();
+            in = java.nio.channels.Channels.newInputStream(pair.getSocket1());
+        }
+
+        /** The descriptor to pass in SET_IRQS. */
+        public FileDescriptor fd() throws IOException {
+            return pair.getSocket2().getFileDescriptor();
+        }
+
+        /** Waits for a signal; returns the count written, or 0 after the timeout. */
+        public long await(long timeout, TimeUnit unit) throws IOException {
+            pair.getSocket1().configureBlocking(true);
+            pair.getSocket1().socket().setSoTimeout((int) Math.max(1, unit.toMillis(timeout)));
+            byte[] value = new byte[8];
+            int n = 0;
+            try {
+                while (n < 8) {
+                    int r = in.read(value, n, 8 - n);
+                    if (r < 0) {
+                        return 0;
+                    }
+                    n += r;
+                }
+            } catch (java.net.SocketTimeoutException timedOut) {
+                return 0;
+            }
+            return ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        }
+
+        @Override
+        public void close() throws IOException {
+            pair.getSocket1().close();
+            pair.getSocket2().close();
+        }
+    }
+}

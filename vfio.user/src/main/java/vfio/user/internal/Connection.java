@@ -1,0 +1,587 @@
+package vfio.user.internal;
+
+import static vfio.user.VfioUser.*;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.newsclub.net.unix.FileDescriptorCast;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vfio.core.EventFd;
+import vfio.core.FileTable;
+import vfio.core.Vfio;
+import vfio.core.VfioContainer;
+import vfio.core.VfioDeviceFile;
+import vfio.core.VfioGroup;
+import vfio.core.VfioRegions;
+import vfio.core.VfioService;
+import vfio.core.VmAddressSpace;
+import vfio.user.VfioUserChannel;
+import vfio.user.VfioUserMessage;
+
+/**
+ * One client of a served device. The connection owns a VM address space, a type1 container
+ * with the device's group in it, and the open device: the client's DMA maps become the
+ * container's mappings (vendors reach client memory through the IOMMU as always), its
+ * eventfds the device's interrupt eventfds. Commands are handled one at a time, in order, on
+ * this connection's thread; everything the client held is released when it goes.
+ */
+final class Connection implements Runnable {
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The largest GET_REGION_INFO reply we build (the struct and its capabilities). */
+    private static final int MAX_REGION_INFO = 64 * 1024;
+
+    private final VfioUserChannel channel;
+    private final UUID uuid;
+    private final VfioService vfio;
+    private final Runnable onClose;
+    private final VmAddressSpace vm;
+    private final FileTable files = new FileTable();
+    private VfioContainer container;
+    private VfioGroup group;
+    private VfioDeviceFile device;
+    private boolean negotiated;
+    /** The client's limit on what one DMA_READ/WRITE may carry. */
+    private int clientMaxDataXfer = DEFAULT_MAX_DATA_XFER_SIZE;
+    /** DMA maps by IOVA: what was mapped, to unmap and release. */
+    private final Map<Long, DmaMapping> dmaMaps = new HashMap<>();
+    /** Interrupt eventfds the client gave, by (index, vector): closed when replaced or at the end. */
+    private final Map<Long, ForwardedEventFd> irqFds = new HashMap<>();
+
+    private record DmaMapping(long address, long size, MappedByteBuffer memory) {
+    }
+
+    /** A device-side eventfd whose signals are written to the client's eventfd. */
+    private static final class ForwardedEventFd {
+        final FileOutputStream out;
+        final EventFd eventFd;
+        volatile boolean closed;
+
+        ForwardedEventFd(FileDescriptor fd) {
+            this.out = new FileOutputStream(fd);
+            this.eventFd = new EventFd(this::forward);
+        }
+
+        /** eventfd semantics: one 8-byte write of the increment. Never blocks on an eventfd. */
+        private void forward(long n) {
+            if (closed) {
+                return;
+            }
+            byte[] value = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n).array();
+            try {
+                synchronized (out) {
+                    out.write(value);
+                }
+            } catch (IOException e) {
+                // the client closed its end: interrupts have nowhere to go
+            }
+        }
+
+        void close() {
+            closed = true;
+            try {
+                out.close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+    }
+
+    Connection(VfioUserChannel channel, UUID uuid, VfioService vfio, Runnable onClose) {
+        this.channel = channel;
+        this.uuid = uuid;
+        this.vfio = vfio;
+        this.onClose = onClose;
+        this.vm = new VmAddressSpace("vfio-user client of " + uuid);
+    }
+
+    void close() {
+        channel.close();
+    }
+
+    @Override
+    public void run() {
+        try {
+            open();
+            serve();
+        } catch (ErrnoException e) {
+            LOG.log(Level.WARNING, "vfio-user client of " + uuid + " dropped: " + e);
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "vfio-user client of " + uuid + " gone: " + e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "vfio-user client of " + uuid + " dropped after an unexpected failure", e);
+        } finally {
+            release();
+            onClose.run();
+        }
+    }
+
+    /** QEMU's realize, on the client's behalf: container, group, type1v2, device. */
+    private void open() {
+        container = vfio.openContainer(vm, files);
+        group = vfio.openGroup(vfio.groupOf(uuid.toString()), files);
+        group.setContainer(container);
+        container.setIommu(Vfio.VFIO_TYPE1v2_IOMMU);
+        device = group.getDevice(uuid.toString());
+    }
+
+    private void serve() throws IOException {
+        while (true) {
+            VfioUserMessage m;
+            try {
+                m = channel.receive(MAX_MESSAGE_SIZE);
+            } catch (ErrnoException malformed) {
+                // a header we cannot trust: the stream cannot be resynchronised
+                LOG.log(Level.WARNING, "vfio-user client of " + uuid + " sent " + malformed.getMessage() + "; closing");
+                return;
+            }
+            if (m == null) {
+                return;
+            }
+            if (m.isReply()) {
+                // no server-to-client command is outstanding on this channel
+                LOG.log(Level.WARNING, "vfio-user client of " + uuid + " sent an unexpected " + m + "; closing");
+                return;
+            }
+            VfioUserMessage reply;
+            try {
+                reply = handle(m);
+            } catch (ErrnoException e) {
+                closeFds(m.fds());
+                reply = VfioUserMessage.error(m, e.errno());
+                LOG.log(Level.DEBUG, "vfio-user " + m + ": " + e);
+                if (!negotiated) {
+                    send(m, reply);
+                    return;   // the version handshake failed: the spec closes the connection
+                }
+            }
+            send(m, reply);
+        }
+    }
+
+    private void send(VfioUserMessage request, VfioUserMessage reply) throws IOException {
+        if (!request.noReply()) {
+            channel.send(reply);
+        }
+    }
+
+    private VfioUserMessage handle(VfioUserMessage m) {
+        if (!negotiated && m.command() != VFIO_USER_VERSION) {
+            throw new ErrnoException(Errno.EINVAL, VFIO_USER_VERSION + " must come first, got " + commandName(m.command()));
+        }
+        return switch (m.command()) {
+            case VFIO_USER_VERSION -> version(m);
+            case VFIO_USER_DMA_MAP -> dmaMap(m);
+            case VFIO_USER_DMA_UNMAP -> dmaUnmap(m);
+            case VFIO_USER_DEVICE_GET_INFO -> fixedIoctl(m, Vfio.VFIO_DEVICE_GET_INFO, DEVICE_INFO_SIZE);
+            case VFIO_USER_DEVICE_GET_REGION_INFO -> regionInfo(m);
+            case VFIO_USER_DEVICE_GET_IRQ_INFO -> fixedIoctl(m, Vfio.VFIO_DEVICE_GET_IRQ_INFO, IRQ_INFO_SIZE);
+            case VFIO_USER_DEVICE_SET_IRQS -> setIrqs(m);
+            case VFIO_USER_REGION_READ -> regionRead(m);
+            case VFIO_USER_REGION_WRITE -> regionWrite(m);
+            case VFIO_USER_DEVICE_RESET -> reset(m);
+            case VFIO_USER_DEVICE_FEATURE -> throw new ErrnoException(Errno.ENOTTY,
+                    "device " + uuid + " has no vfio-user feature (migration, DMA logging)");
+            case VFIO_USER_DEVICE_GET_REGION_IO_FDS, VFIO_USER_REGION_WRITE_MULTI, VFIO_USER_MIG_DATA_READ,
+                    VFIO_USER_MIG_DATA_WRITE -> throw new ErrnoException(Errno.EOPNOTSUPP,
+                    commandName(m.command()) + " is not offered by this server");
+            case VFIO_USER_DMA_READ, VFIO_USER_DMA_WRITE -> throw new ErrnoException(Errno.EINVAL,
+                    commandName(m.command()) + " goes from server to client");
+            default -> throw new ErrnoException(Errno.EINVAL, "unknown vfio-user command " + m.command());
+        };
+    }
+
+    // ---- VERSION ------------------------------------------------------------------------
+
+    private VfioUserMessage version(VfioUserMessage m) {
+        if (negotiated) {
+            throw new ErrnoException(Errno.EINVAL, "VERSION was already negotiated");
+        }
+        ByteBuffer p = VfioUserChannel.require(m, 4, "version");
+        int major = Short.toUnsignedInt(p.getShort(p.position()));
+        int minor = Short.toUnsignedInt(p.getShort(p.position() + 2));
+        if (major != VERSION_MAJOR) {
+            throw new ErrnoException(Errno.EINVAL, "vfio-user major version " + major + " is not " + VERSION_MAJOR);
+        }
+        if (p.remaining() > 4) {
+            byte[] json = new byte[p.remaining() - 4];
+            p.get(p.position() + 4, json);
+            int end = json.length;
+            while (end > 0 && json[end - 1] == 0) {
+                end--;   // the JSON is NUL-terminated
+            }
+            readCapabilities(new String(json, 0, end, StandardCharsets.UTF_8));
+        }
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode caps = root.putObject("capabilities");
+        caps.put("max_msg_fds", MAX_MSG_FDS);
+        caps.put("max_data_xfer_size", DEFAULT_MAX_DATA_XFER_SIZE);
+        caps.putObject("migration").put("pgsize", PGSIZE);
+        byte[] text = (root.toString() + "\0").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer reply = ByteBuffer.allocate(4 + text.length).order(ByteOrder.LITTLE_ENDIAN);
+        reply.putShort(0, (short) VERSION_MAJOR).putShort(2, (short) Math.min(minor, VERSION_MINOR)).put(4, text);
+        negotiated = true;
+        return VfioUserMessage.reply(m, reply);
+    }
+
+    private void readCapabilities(String text) {
+        if (text.isBlank()) {
+            return;
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(text);
+        } catch (IOException e) {
+            throw new ErrnoException(Errno.EINVAL, "VERSION capabilities are not JSON: " + e.getMessage());
+        }
+        JsonNode caps = root == null ? null : root.get("capabilities");
+        if (caps == null) {
+            return;
+        }
+        if (!caps.isObject()) {
+            throw new ErrnoException(Errno.EINVAL, "VERSION capabilities is not an object: " + caps);
+        }
+        JsonNode xfer = caps.get("max_data_xfer_size");
+        if (xfer != null) {
+            if (!xfer.canConvertToInt() || xfer.asInt() <= 0) {
+                throw new ErrnoException(Errno.EINVAL, "max_data_xfer_size " + xfer + " is not a positive number");
+            }
+            clientMaxDataXfer = xfer.asInt();
+        }
+        JsonNode fds = caps.get("max_msg_fds");
+        if (fds != null && (!fds.canConvertToInt() || fds.asInt() < 0)) {
+            throw new ErrnoException(Errno.EINVAL, "max_msg_fds " + fds + " is not a number");
+        }
+    }
+
+    /** The client's max_data_xfer_size, for server-to-client transfers. */
+    int clientMaxDataXfer() {
+        return clientMaxDataXfer;
+    }
+
+    // ---- DMA ----------------------------------------------------------------------------
+
+    private VfioUserMessage dmaMap(VfioUserMessage m) {
+        ByteBuffer p = VfioUserChannel.require(m, DMA_MAP_SIZE, "vfio_user_dma_map");
+        int base = p.position();
+        int argsz = p.getInt(base);
+        int flags = p.getInt(base + 4);
+        long offset = p.getLong(base + 8);
+        long address = p.getLong(base + 16);
+        long size = p.getLong(base + 24);
+        if (argsz < DMA_MAP_SIZE) {
+            throw new ErrnoException(Errno.EINVAL, "DMA_MAP argsz " + argsz + " < " + DMA_MAP_SIZE);
+        }
+        if ((flags & ~(DMA_FLAG_READ | DMA_FLAG_WRITE)) != 0) {
+            throw new ErrnoException(Errno.EINVAL, "DMA_MAP flags 0x" + Integer.toHexString(flags));
+        }
+        if (m.fds().size() != 1) {
+            // without a descriptor the memory is reached by DMA_READ/DMA_WRITE messages
+            throw new ErrnoException(Errno.EOPNOTSUPP, "DMA_MAP without a file descriptor (" + m.fds().size()
+                    + " given) is not supported yet");
+        }
+        if (size <= 0 || ((address | size | offset) & (VmAddressSpace.PAGE_SIZE - 1)) != 0 || offset < 0
+                || size > Integer.MAX_VALUE - VmAddressSpace.PAGE_SIZE + 1) {
+            throw new ErrnoException(Errno.EINVAL, "DMA_MAP 0x" + Long.toHexString(address) + "+0x"
+                    + Long.toHexString(size) + " at file offset 0x" + Long.toHexString(offset)
+                    + " must be page-aligned and at most 2 GiB");
+        }
+        if (dmaMaps.containsKey(address) || overlaps(address, size)) {
+            throw new ErrnoException(Errno.EEXIST, "DMA_MAP 0x" + Long.toHexString(address) + "+0x"
+                    + Long.toHexString(size) + " overlaps a mapping");
+        }
+        MappedByteBuffer memory = mapFd(m.fds().get(0), offset, size, (flags & DMA_FLAG_WRITE) != 0);
+        // the client's DMA address is both our VM address and the IOVA: the mapping is 1:1
+        vm.attach(address, memory);
+        try {
+            int mapFlags = ((flags & DMA_FLAG_READ) != 0 ? Vfio.VFIO_DMA_MAP_FLAG_READ : 0)
+                    | ((flags & DMA_FLAG_WRITE) != 0 ? Vfio.VFIO_DMA_MAP_FLAG_WRITE : 0);
+            container.mapDma(address, address, size, mapFlags);
+        } catch (ErrnoException e) {
+            vm.free(address);
+            throw e;
+        }
+        dmaMaps.put(address, new DmaMapping(address, size, memory));
+        return VfioUserMessage.reply(m, ByteBuffer.allocate(0));
+    }
+
+    private boolean overlaps(long address, long size) {
+        for (DmaMapping d : dmaMaps.values()) {
+            if (address < d.address() + d.size() && d.address() < address + size) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** mmap of the client's descriptor; the descriptor itself is closed once mapped. */
+    private static MappedByteBuffer mapFd(FileDescriptor fd, long offset, long size, boolean writable) {
+        try {
+            int number = FileDescriptorCast.using(fd).as(Integer.class);
+            Path self = Path.of("/proc/self/fd/" + number);
+            try (FileChannel file = writable ? FileChannel.open(self, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                    : FileChannel.open(self, StandardOpenOption.READ)) {
+                return file.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, offset, size);
+            }
+        } catch (IOException e) {
+            throw new ErrnoException(Errno.EINVAL, "cannot map the DMA_MAP descriptor: " + e.getMessage(), e);
+        } finally {
+            closeFds(List.of(fd));
+        }
+    }
+
+    private VfioUserMessage dmaUnmap(VfioUserMessage m) {
+        ByteBuffer p = VfioUserChannel.require(m, DMA_UNMAP_SIZE, "vfio_user_dma_unmap");
+        int base = p.position();
+        int argsz = p.getInt(base);
+        int flags = p.getInt(base + 4);
+        long address = p.getLong(base + 8);
+        long size = p.getLong(base + 16);
+        if (argsz < DMA_UNMAP_SIZE || flags != 0) {
+            throw new ErrnoException(Errno.EINVAL, "DMA_UNMAP argsz " + argsz + " flags 0x" + Integer.toHexString(flags));
+        }
+        DmaMapping d = dmaMaps.get(address);
+        if (d == null || d.size() != size) {
+            throw new ErrnoException(Errno.EINVAL, "DMA_UNMAP 0x" + Long.toHexString(address) + "+0x"
+                    + Long.toHexString(size) + " matches no mapping exactly");
+        }
+        // unmapping notifies vendors, which unpin: nothing of the region stays in use
+        container.unmapDma(address, size);
+        vm.free(address);
+        dmaMaps.remove(address);
+        ByteBuffer reply = ByteBuffer.allocate(DMA_UNMAP_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        reply.put(0, p, base, DMA_UNMAP_SIZE);
+        return VfioUserMessage.reply(m, reply);
+    }
+
+    // ---- device ioctls ------------------------------------------------------------------
+
+    /** An ioctl whose vfio-user payload is the kernel's fixed-size struct, argsz first. */
+    private VfioUserMessage fixedIoctl(VfioUserMessage m, int cmd, int size) {
+        ByteBuffer p = VfioUserChannel.require(m, size, "struct of");
+        int argsz = p.getInt(p.position());
+        if (argsz < size) {
+            throw new ErrnoException(Errno.EINVAL, commandName(m.command()) + " argsz " + argsz + " < " + size);
+        }
+        ByteBuffer arg = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        arg.put(0, p, p.position(), size);
+        arg.putInt(0, size);
+        device.ioctl(cmd, arg);
+        return VfioUserMessage.reply(m, arg);
+    }
+
+    /**
+     * GET_REGION_INFO: the kernel's struct and capabilities, cut to the client's argsz (whose
+     * argsz field then says what the whole needs). Regions are reached by REGION_READ/WRITE:
+     * MMAP is not offered (no region descriptor is passed yet).
+     */
+    private VfioUserMessage regionInfo(VfioUserMessage m) {
+        ByteBuffer p = VfioUserChannel.require(m, REGION_INFO_SIZE, "vfio_region_info");
+        int argsz = p.getInt(p.position());
+        if (argsz < REGION_INFO_SIZE) {
+            throw new ErrnoException(Errno.EINVAL, "GET_REGION_INFO argsz " + argsz + " < " + REGION_INFO_SIZE);
+        }
+        int room = Math.min(argsz, MAX_REGION_INFO);
+        ByteBuffer arg = ByteBuffer.allocate(room).order(ByteOrder.LITTLE_ENDIAN);
+        arg.putInt(0, room).putInt(8, p.getInt(p.position() + 8));
+        device.ioctl(Vfio.VFIO_DEVICE_GET_REGION_INFO, arg);
+        int needed = arg.getInt(0);
+        arg.putInt(4, arg.getInt(4) & ~Vfio.VFIO_REGION_INFO_FLAG_MMAP);
+        return VfioUserMessage.reply(m, arg.slice(0, Math.min(room, needed)));
+    }
+
+    /**
+     * SET_IRQS: the kernel's vfio_irq_set, where eventfds come as descriptors instead of
+     * numbers. Each descriptor becomes an eventfd in this connection's file table whose
+     * signals are written to the client's; none with DATA_EVENTFD de-assigns.
+     */
+    private VfioUserMessage setIrqs(VfioUserMessage m) {
+        ByteBuffer p = VfioUserChannel.require(m, IRQ_SET_SIZE, "vfio_irq_set");
+        int base = p.position();
+        int flags = p.getInt(base + 4);
+        int index = p.getInt(base + 8);
+        int start = p.getInt(base + 12);
+        int count = p.getInt(base + 16);
+        int dataType = flags & Vfio.VFIO_IRQ_SET_DATA_TYPE_MASK;
+        ByteBuffer arg;
+        if (dataType == Vfio.VFIO_IRQ_SET_DATA_EVENTFD) {
+            List<FileDescriptor> fds = m.fds();
+            if (!fds.isEmpty() && fds.size() != count) {
+                throw new ErrnoException(Errno.EINVAL, "SET_IRQS of " + Integer.toUnsignedString(count) + " vectors came with "
+                        + fds.size() + " descriptors");
+            }
+            if (Integer.compareUnsigned(count, MAX_MSG_FDS) > 0) {
+                throw new ErrnoException(Errno.EINVAL, "SET_IRQS count " + Integer.toUnsignedString(count) + " > " + MAX_MSG_FDS);
+            }
+            arg = ByteBuffer.allocate(IRQ_SET_SIZE + 4 * count).order(ByteOrder.LITTLE_ENDIAN);
+            List<ForwardedEventFd> added = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                if (fds.isEmpty()) {
+                    arg.putInt(IRQ_SET_SIZE + 4 * i, -1);
+                } else {
+                    ForwardedEventFd f = new ForwardedEventFd(fds.get(i));
+                    added.add(f);
+                    arg.putInt(IRQ_SET_SIZE + 4 * i, files.install(f.eventFd));
+                }
+            }
+            fillIrqSet(arg, flags, index, start, count);
+            try {
+                device.ioctl(Vfio.VFIO_DEVICE_SET_IRQS, arg);
+            } catch (ErrnoException e) {
+                added.forEach(f -> {
+                    files.forget(f.eventFd);
+                    f.close();
+                });
+                throw e;
+            }
+            for (int i = 0; i < count; i++) {
+                long key = ((long) index << 32) | Integer.toUnsignedLong(start + i);
+                ForwardedEventFd old = fds.isEmpty() ? irqFds.remove(key) : irqFds.put(key, added.get(i));
+                if (old != null) {
+                    files.forget(old.eventFd);
+                    old.close();
+                }
+            }
+        } else {
+            int dataSize = dataType == Vfio.VFIO_IRQ_SET_DATA_BOOL ? count : 0;
+            if (dataSize < 0 || p.remaining() < IRQ_SET_SIZE + dataSize) {
+                throw new ErrnoException(Errno.EINVAL, "SET_IRQS with " + Integer.toUnsignedString(count)
+                        + " booleans has " + (p.remaining() - IRQ_SET_SIZE) + " bytes of data");
+            }
+            closeFds(m.fds());
+            arg = ByteBuffer.allocate(IRQ_SET_SIZE + dataSize).order(ByteOrder.LITTLE_ENDIAN);
+            arg.put(IRQ_SET_SIZE, p, base + IRQ_SET_SIZE, dataSize);
+            fillIrqSet(arg, flags, index, start, count);
+            device.ioctl(Vfio.VFIO_DEVICE_SET_IRQS, arg);
+            if (dataType == Vfio.VFIO_IRQ_SET_DATA_NONE && count == 0
+                    && (flags & Vfio.VFIO_IRQ_SET_ACTION_TRIGGER) != 0) {
+                dropIrqFds(index);   // the whole index disabled
+            }
+        }
+        return VfioUserMessage.reply(m, ByteBuffer.allocate(0));
+    }
+
+    private static void fillIrqSet(ByteBuffer arg, int flags, int index, int start, int count) {
+        arg.putInt(0, arg.capacity()).putInt(4, flags).putInt(8, index).putInt(12, start).putInt(16, count);
+    }
+
+    private void dropIrqFds(int index) {
+        irqFds.entrySet().removeIf(e -> {
+            if ((e.getKey() >>> 32) == index) {
+                files.forget(e.getValue().eventFd);
+                e.getValue().close();
+                return true;
+            }
+            return false;
+        });
+    }
+
+    // ---- region access ------------------------------------------------------------------
+
+    private VfioUserMessage regionRead(VfioUserMessage m) {
+        ByteBuffer p = VfioUserChannel.require(m, REGION_ACCESS_SIZE, "region access");
+        int base = p.position();
+        long offset = p.getLong(base);
+        int region = p.getInt(base + 8);
+        int count = p.getInt(base + 12);
+        checkAccess(offset, region, count);
+        ByteBuffer reply = ByteBuffer.allocate(REGION_ACCESS_SIZE + count).order(ByteOrder.LITTLE_ENDIAN);
+        reply.putLong(0, offset).putInt(8, region).putInt(12, count);
+        int n = device.read(reply.slice(REGION_ACCESS_SIZE, count), VfioRegions.position(region, offset));
+        if (n != count) {
+            throw new ErrnoException(Errno.EIO, "region " + region + " read " + n + " of " + count + " bytes");
+        }
+        return VfioUserMessage.reply(m, reply);
+    }
+
+    private VfioUserMessage regionWrite(VfioUserMessage m) {
+        ByteBuffer p = VfioUserChannel.require(m, REGION_ACCESS_SIZE, "region access");
+        int base = p.position();
+        long offset = p.getLong(base);
+        int region = p.getInt(base + 8);
+        int count = p.getInt(base + 12);
+        checkAccess(offset, region, count);
+        if (p.remaining() - REGION_ACCESS_SIZE != count) {
+            throw new ErrnoException(Errno.EINVAL, "REGION_WRITE of " + count + " bytes carries "
+                    + (p.remaining() - REGION_ACCESS_SIZE));
+        }
+        int n = device.write(p.slice(base + REGION_ACCESS_SIZE, count), VfioRegions.position(region, offset));
+        if (n != count) {
+            throw new ErrnoException(Errno.EIO, "region " + region + " wrote " + n + " of " + count + " bytes");
+        }
+        ByteBuffer reply = ByteBuffer.allocate(REGION_ACCESS_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        reply.putLong(0, offset).putInt(8, region).putInt(12, count);
+        return VfioUserMessage.reply(m, reply);
+    }
+
+    private static void checkAccess(long offset, int region, int count) {
+        if (count <= 0 || count > DEFAULT_MAX_DATA_XFER_SIZE) {
+            throw new ErrnoException(Errno.EINVAL, "region access count " + Integer.toUnsignedString(count)
+                    + " outside 1.." + DEFAULT_MAX_DATA_XFER_SIZE);
+        }
+        if (region < 0 || region >= 1 << (Long.SIZE - 1 - VfioRegions.OFFSET_SHIFT) || offset < 0
+                || offset > VfioRegions.OFFSET_MASK) {
+            throw new ErrnoException(Errno.EINVAL, "region " + Integer.toUnsignedString(region) + " offset 0x"
+                    + Long.toHexString(offset) + " is outside every region");
+        }
+    }
+
+    private VfioUserMessage reset(VfioUserMessage m) {
+        device.ioctl(Vfio.VFIO_DEVICE_RESET, null);
+        return VfioUserMessage.reply(m, ByteBuffer.allocate(0));
+    }
+
+    // ---- the end ------------------------------------------------------------------------
+
+    private static void closeFds(List<FileDescriptor> fds) {
+        for (FileDescriptor fd : fds) {
+            try {
+                new FileOutputStream(fd).close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+    }
+
+    /** Device closed, interrupts' descriptors closed, mappings gone with the container. */
+    private void release() {
+        channel.close();
+        if (device != null) {
+            device.close();
+        }
+        irqFds.values().forEach(ForwardedEventFd::close);
+        irqFds.clear();
+        if (group != null) {
+            try {
+                group.close();
+            } catch (ErrnoException e) {
+                LOG.log(Level.DEBUG, "closing the group of " + uuid + ": " + e);
+            }
+        }
+        if (container != null) {
+            container.close();   // unmaps every DMA mapping, frees PASIDs
+        }
+        dmaMaps.clear();
+    }
+}
