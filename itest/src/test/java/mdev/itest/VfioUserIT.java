@@ -203,6 +203,24 @@ class VfioUserIT extends BusTest {
                 assertErrno(Errno.EINVAL, () -> client.dmaUnmap(0x4000_0000L, 4096));
                 client.dmaUnmap(0x4000_0000L, 1 << 20);
                 assertErrno(Errno.EFAULT, () -> client.regionWrite(0, 0, copy.array()));
+                assertThat(client.dmaCommands()).as("mapped memory needs no messages").isZero();
+            }
+            // without a descriptor: the server reads client memory with DMA_READ messages, in
+            // chunks no larger than the client's max_data_xfer_size (8 bytes here)
+            Fixture.await("the first client released", () -> !server.connected(dmaSocket));
+            try (VfioUserClient client = VfioUserClient.connectRaw(dmaSocket)) {
+                client.negotiate("{\"capabilities\":{\"max_data_xfer_size\":8}}");
+                ByteBuffer memory = ByteBuffer.allocate(1 << 16);
+                memory.put(0x1000, "via messages".getBytes());
+                client.dmaMap(0x5000_0000L, memory, VfioUser.DMA_FLAG_READ | VfioUser.DMA_FLAG_WRITE);
+                ByteBuffer copy = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(0, 0x5000_1000L).putLong(8, 12);
+                client.regionWrite(0, 0, copy.array());
+                assertThat(new String(client.regionRead(0, 0x100, 12))).isEqualTo("via messages");
+                assertThat(client.dmaCommands()).as("12 bytes in 8-byte chunks").isEqualTo(2);
+                copy.putLong(0, 0x5000_0000L + (1 << 16) - 4);
+                assertErrno(Errno.EFAULT, () -> client.regionWrite(0, 0, copy.array()));
+                client.dmaUnmap(0x5000_0000L, 1 << 16);
             }
         } finally {
             if (server.served().containsKey(dmaSocket)) {

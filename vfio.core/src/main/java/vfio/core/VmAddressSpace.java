@@ -28,6 +28,8 @@ public final class VmAddressSpace {
     private final String name;
     /** Regions by start address; guarded by {@code this}. */
     private final TreeMap<Long, ByteBuffer> regions = new TreeMap<>();
+    /** Regions reached through a {@link VmMemory} (another process's memory), by start address; guarded by {@code this}. */
+    private final TreeMap<Long, VmMemory> remote = new TreeMap<>();
     /** The region the last access used, and its start; guarded by {@code this}. */
     private ByteBuffer lastRegion;
     private long regionStart;
@@ -67,6 +69,28 @@ public final class VmAddressSpace {
         regions.put(vaddr, memory.duplicate().clear());
     }
 
+    /**
+     * Maps memory that lives elsewhere at {@code vaddr}: accesses go to {@code memory} (the
+     * messages of a vfio-user connection, say). {@link #view} cannot reach it; {@link #memory},
+     * {@link #read} and {@link #write} can. The same checks as {@link #allocate}.
+     */
+    public synchronized void attach(long vaddr, VmMemory memory) {
+        checkFree(vaddr, memory.size());
+        remote.put(vaddr, memory);
+    }
+
+    /**
+     * The memory of {@code [vaddr, vaddr + size)}, which must lie in one region (EFAULT
+     * otherwise): what an IOMMU mapping keeps to reach it.
+     */
+    public synchronized VmMemory memory(long vaddr, long size) {
+        Map.Entry<Long, VmMemory> r = remote.floorEntry(vaddr);
+        if (size > 0 && r != null && vaddr - r.getKey() + size <= r.getValue().size()) {
+            return r.getValue().slice(vaddr - r.getKey(), size);
+        }
+        return VmMemory.of(view(vaddr, size));
+    }
+
     private void checkFree(long vaddr, long size) {
         if (size <= 0 || size > Integer.MAX_VALUE - PAGE_SIZE + 1 || ((vaddr | size) & (PAGE_SIZE - 1)) != 0
                 || vaddr < 0 || vaddr + size < 0) {
@@ -74,16 +98,18 @@ public final class VmAddressSpace {
                     + Long.toHexString(size) + " (page-aligned, 1 page .. 2 GiB)");
         }
         Map.Entry<Long, ByteBuffer> below = regions.floorEntry(vaddr + size - 1);
-        if (below != null && below.getKey() + below.getValue().capacity() > vaddr) {
-            throw new ErrnoException(Errno.EEXIST, "VM memory at 0x" + Long.toHexString(below.getKey())
-                    + " overlaps 0x" + Long.toHexString(vaddr) + "+0x" + Long.toHexString(size));
+        Map.Entry<Long, VmMemory> remoteBelow = remote.floorEntry(vaddr + size - 1);
+        if ((below != null && below.getKey() + below.getValue().capacity() > vaddr)
+                || (remoteBelow != null && remoteBelow.getKey() + remoteBelow.getValue().size() > vaddr)) {
+            throw new ErrnoException(Errno.EEXIST, "VM memory overlaps 0x" + Long.toHexString(vaddr) + "+0x"
+                    + Long.toHexString(size));
         }
     }
 
     /** Unmaps the region that starts at {@code vaddr}; EINVAL if none does. */
     public synchronized void free(long vaddr) {
         lastRegion = null;
-        if (regions.remove(vaddr) == null) {
+        if (regions.remove(vaddr) == null && remote.remove(vaddr) == null) {
             throw new ErrnoException(Errno.EINVAL, "no VM memory region starts at 0x" + Long.toHexString(vaddr));
         }
     }
@@ -108,6 +134,12 @@ public final class VmAddressSpace {
      */
     public synchronized void read(long vaddr, ByteBuffer dst) {
         int n = dst.remaining();
+        Map.Entry<Long, VmMemory> r = remoteFor(vaddr, n);
+        if (r != null) {
+            r.getValue().read(vaddr - r.getKey(), dst, dst.position(), n);
+            dst.position(dst.position() + n);
+            return;
+        }
         ByteBuffer region = regionFor(vaddr, n);
         dst.put(dst.position(), region, (int) (vaddr - regionStart), n);
         dst.position(dst.position() + n);
@@ -116,6 +148,12 @@ public final class VmAddressSpace {
     /** Copies {@code src.remaining()} bytes to {@code vaddr}; EFAULT outside one region. */
     public synchronized void write(long vaddr, ByteBuffer src) {
         int n = src.remaining();
+        Map.Entry<Long, VmMemory> r = remoteFor(vaddr, n);
+        if (r != null) {
+            r.getValue().write(vaddr - r.getKey(), src, src.position(), n);
+            src.position(src.position() + n);
+            return;
+        }
         ByteBuffer region = regionFor(vaddr, n);
         region.put((int) (vaddr - regionStart), src, src.position(), n);
         src.position(src.position() + n);
@@ -124,30 +162,64 @@ public final class VmAddressSpace {
     /** Whether {@code [vaddr, vaddr + length)} lies in one region. */
     public synchronized boolean contains(long vaddr, long length) {
         Map.Entry<Long, ByteBuffer> e = regions.floorEntry(vaddr);
-        return length >= 0 && e != null && vaddr - e.getKey() + length <= e.getValue().capacity();
+        return length >= 0 && ((e != null && vaddr - e.getKey() + length <= e.getValue().capacity())
+                || remoteFor(vaddr, length) != null);
+    }
+
+    /** The remote region holding {@code [vaddr, vaddr + n)}, or null (the local path is tried first by callers that care). */
+    private Map.Entry<Long, VmMemory> remoteFor(long vaddr, long n) {
+        if (remote.isEmpty()) {
+            return null;
+        }
+        Map.Entry<Long, VmMemory> r = remote.floorEntry(vaddr);
+        return r != null && n >= 0 && vaddr - r.getKey() + n <= r.getValue().size() ? r : null;
     }
 
     /** A little-endian u16 at {@code vaddr}. */
     public synchronized int getShort(long vaddr) {
+        if (remoteFor(vaddr, 2) != null) {
+            return Short.toUnsignedInt(remoteBytes(vaddr, 2).getShort(0));
+        }
         return Short.toUnsignedInt(Short.reverseBytes(regionFor(vaddr, 2).getShort((int) (vaddr - regionStart))));
     }
 
     public synchronized void putShort(long vaddr, int value) {
+        if (remoteFor(vaddr, 2) != null) {
+            write(vaddr, ByteBuffer.allocate(2).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(0, (short) value));
+            return;
+        }
         regionFor(vaddr, 2).putShort((int) (vaddr - regionStart), Short.reverseBytes((short) value));
     }
 
     /** A little-endian u32 at {@code vaddr}, as an int. */
     public synchronized int getInt(long vaddr) {
+        if (remoteFor(vaddr, 4) != null) {
+            return remoteBytes(vaddr, 4).getInt(0);
+        }
         return Integer.reverseBytes(regionFor(vaddr, 4).getInt((int) (vaddr - regionStart)));
     }
 
     public synchronized void putInt(long vaddr, int value) {
+        if (remoteFor(vaddr, 4) != null) {
+            write(vaddr, ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, value));
+            return;
+        }
         regionFor(vaddr, 4).putInt((int) (vaddr - regionStart), Integer.reverseBytes(value));
     }
 
     /** A little-endian u64 at {@code vaddr}. */
     public synchronized long getLong(long vaddr) {
+        if (remoteFor(vaddr, 8) != null) {
+            return remoteBytes(vaddr, 8).getLong(0);
+        }
         return Long.reverseBytes(regionFor(vaddr, 8).getLong((int) (vaddr - regionStart)));
+    }
+
+    /** {@code n} little-endian bytes of remote memory (the remote path may allocate: it is a message anyway). */
+    private ByteBuffer remoteBytes(long vaddr, int n) {
+        ByteBuffer b = ByteBuffer.allocate(n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        read(vaddr, b);
+        return b.flip();
     }
 
     /** The region holding {@code [vaddr, vaddr + n)}, trying the last one first; sets regionStart. */
@@ -169,6 +241,8 @@ public final class VmAddressSpace {
     public synchronized List<Region> regions() {
         List<Region> list = new ArrayList<>();
         regions.forEach((vaddr, memory) -> list.add(new Region(vaddr, memory.capacity())));
+        remote.forEach((vaddr, memory) -> list.add(new Region(vaddr, memory.size())));
+        list.sort(java.util.Comparator.comparingLong(Region::vaddr));
         return list;
     }
 

@@ -27,6 +27,10 @@ import vfio.core.VfioIrqInfo;
 public final class VfioUserClient implements AutoCloseable {
     private final VfioUserChannel channel;
     private int nextId;
+    /** Memory mapped without a descriptor, by DMA address: what the server's DMA_READ/WRITE reach. */
+    private final java.util.TreeMap<Long, ByteBuffer> messageMemory = new java.util.TreeMap<>();
+    /** How many DMA_READ/DMA_WRITE commands the server sent. */
+    private long dmaCommands;
     private int serverMinor = -1;
     private String serverCapabilities = "";
 
@@ -85,13 +89,23 @@ public final class VfioUserClient implements AutoCloseable {
         return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Sends a command and waits for its reply; an error reply throws with the server's errno. */
+    /**
+     * Sends a command and waits for its reply, answering the server's DMA_READ and DMA_WRITE
+     * meanwhile; an error reply throws with the server's errno.
+     */
     public synchronized VfioUserMessage call(int command, ByteBuffer payload, FileDescriptor... fds) throws IOException {
         int id = nextId++ & 0xffff;
         channel.send(VfioUserMessage.command(id, command, payload, fds));
-        VfioUserMessage reply = channel.receive(MAX_MESSAGE_SIZE);
-        if (reply == null) {
-            throw new ErrnoException(Errno.ENODEV, "the server closed the connection");
+        VfioUserMessage reply;
+        while (true) {
+            reply = channel.receive(MAX_MESSAGE_SIZE);
+            if (reply == null) {
+                throw new ErrnoException(Errno.ENODEV, "the server closed the connection");
+            }
+            if (reply.isReply()) {
+                break;
+            }
+            channel.send(serveDma(reply));
         }
         if (!reply.isReply() || reply.id() != id || reply.command() != command) {
             throw new ErrnoException(Errno.EINVAL, "expected the reply to " + commandName(command) + " #" + id
@@ -103,6 +117,38 @@ public final class VfioUserClient implements AutoCloseable {
                     + reply.error());
         }
         return reply;
+    }
+
+    /** The server's DMA_READ/DMA_WRITE on memory mapped without a descriptor. */
+    private VfioUserMessage serveDma(VfioUserMessage m) {
+        dmaCommands++;
+        ByteBuffer p = m.payload();
+        if ((m.command() != VFIO_USER_DMA_READ && m.command() != VFIO_USER_DMA_WRITE) || p.remaining() < DMA_ACCESS_SIZE) {
+            return VfioUserMessage.error(m, Errno.EINVAL);
+        }
+        long address = p.getLong(p.position());
+        long count = p.getLong(p.position() + 8);
+        java.util.Map.Entry<Long, ByteBuffer> region = messageMemory.floorEntry(address);
+        if (count < 0 || count > DEFAULT_MAX_DATA_XFER_SIZE || region == null
+                || address - region.getKey() + count > region.getValue().capacity()) {
+            return VfioUserMessage.error(m, Errno.EFAULT);
+        }
+        int at = (int) (address - region.getKey());
+        if (m.command() == VFIO_USER_DMA_READ) {
+            ByteBuffer r = payload(DMA_ACCESS_SIZE + (int) count).putLong(0, address).putLong(8, count);
+            r.put(DMA_ACCESS_SIZE, region.getValue(), at, (int) count);
+            return VfioUserMessage.reply(m, r);
+        }
+        if (p.remaining() != DMA_ACCESS_SIZE + count) {
+            return VfioUserMessage.error(m, Errno.EINVAL);
+        }
+        region.getValue().put(at, p, p.position() + DMA_ACCESS_SIZE, (int) count);
+        return VfioUserMessage.reply(m, payload(12).putLong(0, address).putInt(8, (int) count));
+    }
+
+    /** How many DMA_READ/DMA_WRITE messages the server has sent so far. */
+    public synchronized long dmaCommands() {
+        return dmaCommands;
     }
 
     public VfioDeviceInfo deviceInfo() throws IOException {
@@ -172,8 +218,23 @@ public final class VfioUserClient implements AutoCloseable {
         }
     }
 
-    public void dmaUnmap(long address, long size) throws IOException {
+    /**
+     * DMA_MAP without a descriptor: the server reaches {@code memory} (its whole capacity) with
+     * DMA_READ and DMA_WRITE messages, which this client answers while it waits for replies.
+     */
+    public synchronized void dmaMap(long address, ByteBuffer memory, int flags) throws IOException {
+        messageMemory.put(address, memory.duplicate().clear());
+        try {
+            dmaMap(address, memory.capacity(), flags, null, 0);
+        } catch (IOException | RuntimeException e) {
+            messageMemory.remove(address);
+            throw e;
+        }
+    }
+
+    public synchronized void dmaUnmap(long address, long size) throws IOException {
         call(VFIO_USER_DMA_UNMAP, payload(DMA_UNMAP_SIZE).putInt(0, DMA_UNMAP_SIZE).putLong(8, address).putLong(16, size));
+        messageMemory.remove(address);
     }
 
     private static void require(ByteBuffer reply, int size) {

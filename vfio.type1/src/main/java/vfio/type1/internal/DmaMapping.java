@@ -1,8 +1,9 @@
 package vfio.type1.internal;
 
-import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
+
+import vfio.core.VmMemory;
 
 /** One VFIO_IOMMU_MAP_DMA (struct vfio_dma) with its pinned pages; guarded by the IOMMU's lock. */
 final class DmaMapping {
@@ -10,12 +11,12 @@ final class DmaMapping {
     final long size;
     final long vaddr;
     final int prot;
-    /** The VM memory behind the mapping, shared with the VM. */
-    final ByteBuffer memory;
+    /** The VM memory behind the mapping: shared with the VM, or reached by messages (vfio-user without a descriptor). */
+    final VmMemory memory;
     /** Pin counts by IOVA of the page (the kernel's pfn_list). */
     final Map<Long, Integer> pinned = new HashMap<>();
 
-    DmaMapping(long iova, long size, long vaddr, int prot, ByteBuffer memory) {
+    DmaMapping(long iova, long size, long vaddr, int prot, VmMemory memory) {
         this.iova = iova;
         this.size = size;
         this.vaddr = vaddr;

@@ -22,6 +22,7 @@ import vfio.core.VfioIommuGroup;
 import vfio.core.VfioIommuInfo;
 import vfio.core.VfioType1Codec;
 import vfio.core.VmAddressSpace;
+import vfio.core.VmMemory;
 import vfio.type1.IommuModel;
 
 /**
@@ -348,7 +349,7 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                 throw new ErrnoException(Errno.EINVAL, "iova 0x" + Long.toHexString(iova) + " size 0x"
                         + Long.toHexString(size) + " is outside the IOVA ranges");
             }
-            ByteBuffer memory = vm.view(vaddr, size);
+            VmMemory memory = vm.memory(vaddr, size);
             dmas.put(iova, new DmaMapping(iova, size, vaddr, prot, memory));
             dmaAvail--;
         } finally {
@@ -577,9 +578,9 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                 // One mapping holds the whole access: the common case, one lookup, no second pass.
                 int offset = (int) (iova - first.iova);
                 if (write) {
-                    first.memory.put(offset, buffer, buffer.position(), length);
+                    first.memory.write(offset, buffer, buffer.position(), length);
                 } else {
-                    buffer.put(buffer.position(), first.memory, offset, length);
+                    first.memory.read(offset, buffer, buffer.position(), length);
                 }
                 buffer.position(buffer.position() + length);
                 return;
@@ -602,9 +603,9 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                 int offset = (int) (at - dma.iova);
                 int chunk = (int) Math.min(buffer.remaining(), dma.size - offset);
                 if (write) {
-                    dma.memory.put(offset, buffer, buffer.position(), chunk);
+                    dma.memory.write(offset, buffer, buffer.position(), chunk);
                 } else {
-                    buffer.put(buffer.position(), dma.memory, offset, chunk);
+                    dma.memory.read(offset, buffer, buffer.position(), chunk);
                 }
                 buffer.position(buffer.position() + chunk);
                 at += chunk;

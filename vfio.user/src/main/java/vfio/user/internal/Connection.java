@@ -18,6 +18,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.newsclub.net.unix.FileDescriptorCast;
 
@@ -36,6 +43,7 @@ import vfio.core.VfioGroup;
 import vfio.core.VfioRegions;
 import vfio.core.VfioService;
 import vfio.core.VmAddressSpace;
+import vfio.core.VmMemory;
 import vfio.user.VfioUserChannel;
 import vfio.user.VfioUserMessage;
 
@@ -63,12 +71,21 @@ final class Connection implements Runnable {
     private VfioDeviceFile device;
     private boolean negotiated;
     /** The client's limit on what one DMA_READ/WRITE may carry. */
-    private int clientMaxDataXfer = DEFAULT_MAX_DATA_XFER_SIZE;
+    private volatile int clientMaxDataXfer = DEFAULT_MAX_DATA_XFER_SIZE;
     /** DMA maps by IOVA: what was mapped, to unmap and release. */
     private final Map<Long, DmaMapping> dmaMaps = new HashMap<>();
     /** Interrupt eventfds the client gave, by (index, vector): closed when replaced or at the end. */
     private final Map<Long, ForwardedEventFd> irqFds = new HashMap<>();
+    /** Server-to-client commands awaiting their reply, by message id. */
+    private final Map<Integer, CompletableFuture<VfioUserMessage>> pending = new ConcurrentHashMap<>();
+    private final AtomicInteger nextId = new AtomicInteger();
+    /** Client commands in arrival order, for the worker; a null-payload poison ends it. */
+    private final BlockingQueue<VfioUserMessage> commands = new LinkedBlockingQueue<>();
+    private static final VfioUserMessage END = VfioUserMessage.command(0, 0, ByteBuffer.allocate(0));
+    /** How long a DMA_READ/DMA_WRITE waits for the client. */
+    private static final long DMA_TIMEOUT_SECONDS = 30;
 
+    /** {@code memory} is null for memory reached by messages. */
     private record DmaMapping(long address, long size, MappedByteBuffer memory) {
     }
 
@@ -122,9 +139,13 @@ final class Connection implements Runnable {
 
     @Override
     public void run() {
+        Thread worker = null;
         try {
             open();
-            serve();
+            worker = new Thread(this::work, Thread.currentThread().getName() + " worker");
+            worker.setDaemon(true);
+            worker.start();
+            read();
         } catch (ErrnoException e) {
             LOG.log(Level.WARNING, "vfio-user client of " + uuid + " dropped: " + e);
         } catch (IOException e) {
@@ -132,6 +153,18 @@ final class Connection implements Runnable {
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "vfio-user client of " + uuid + " dropped after an unexpected failure", e);
         } finally {
+            channel.close();
+            pending.values().forEach(f -> f.completeExceptionally(
+                    new ErrnoException(Errno.EIO, "the vfio-user client of " + uuid + " went away")));
+            commands.clear();
+            commands.add(END);
+            if (worker != null) {
+                try {
+                    worker.join(DMA_TIMEOUT_SECONDS * 1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             release();
             onClose.run();
         }
@@ -146,7 +179,11 @@ final class Connection implements Runnable {
         device = group.getDevice(uuid.toString());
     }
 
-    private void serve() throws IOException {
+    /**
+     * The reader: replies go to the server-to-client command waiting for them, commands to the
+     * worker in order. Ends at the client's end of stream or at a message that cannot be trusted.
+     */
+    private void read() throws IOException {
         while (true) {
             VfioUserMessage m;
             try {
@@ -160,23 +197,134 @@ final class Connection implements Runnable {
                 return;
             }
             if (m.isReply()) {
-                // no server-to-client command is outstanding on this channel
-                LOG.log(Level.WARNING, "vfio-user client of " + uuid + " sent an unexpected " + m + "; closing");
-                return;
+                CompletableFuture<VfioUserMessage> waiting = pending.remove(m.id());
+                if (waiting == null) {
+                    LOG.log(Level.WARNING, "vfio-user client of " + uuid + " sent an unexpected " + m + "; closing");
+                    return;
+                }
+                waiting.complete(m);
+                continue;
             }
-            VfioUserMessage reply;
-            try {
-                reply = handle(m);
-            } catch (ErrnoException e) {
-                closeFds(m.fds());
-                reply = VfioUserMessage.error(m, e.errno());
-                LOG.log(Level.DEBUG, "vfio-user " + m + ": " + e);
-                if (!negotiated) {
-                    send(m, reply);
-                    return;   // the version handshake failed: the spec closes the connection
+            commands.add(m);
+        }
+    }
+
+    /** The worker: one client command at a time, in order; a failed handshake closes the connection. */
+    private void work() {
+        try {
+            while (true) {
+                VfioUserMessage m = commands.take();
+                if (m == END) {
+                    return;
+                }
+                VfioUserMessage reply;
+                boolean handshakeFailed = false;
+                try {
+                    reply = handle(m);
+                } catch (ErrnoException e) {
+                    closeFds(m.fds());
+                    reply = VfioUserMessage.error(m, e.errno());
+                    LOG.log(Level.DEBUG, "vfio-user " + m + ": " + e);
+                    handshakeFailed = !negotiated;
+                }
+                send(m, reply);
+                if (handshakeFailed) {
+                    channel.close();   // the spec closes the connection when VERSION fails
+                    return;
                 }
             }
-            send(m, reply);
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "vfio-user client of " + uuid + " gone while replying: " + e.getMessage());
+            channel.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "vfio-user client of " + uuid + " dropped after an unexpected failure", e);
+            channel.close();
+        }
+    }
+
+    /**
+     * A server-to-client command (DMA_READ/DMA_WRITE): sent from any thread, its reply is
+     * picked up by the reader. EIO when the client goes away or does not answer in time, the
+     * client's errno when it answers with an error.
+     */
+    private VfioUserMessage ask(int command, ByteBuffer payload) {
+        int id = nextId.getAndIncrement() & 0xffff;
+        CompletableFuture<VfioUserMessage> reply = new CompletableFuture<>();
+        pending.put(id, reply);
+        try {
+            channel.send(VfioUserMessage.command(id, command, payload));
+            VfioUserMessage m = reply.get(DMA_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (m.command() != command) {
+                throw new ErrnoException(Errno.EIO, "the client answered " + commandName(command) + " with " + m);
+            }
+            if (m.isError()) {
+                Errno errno = Errno.of(m.error());
+                throw new ErrnoException(errno == null ? Errno.EFAULT : errno, "the client refused " + commandName(command)
+                        + " (errno " + m.error() + ")");
+            }
+            return m;
+        } catch (IOException e) {
+            throw new ErrnoException(Errno.EIO, commandName(command) + " could not be sent: " + e.getMessage(), e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new ErrnoException(Errno.EIO, "the client did not answer " + commandName(command) + " within "
+                    + DMA_TIMEOUT_SECONDS + " s");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof ErrnoException errno ? errno
+                    : new ErrnoException(Errno.EIO, commandName(command) + " failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ErrnoException(Errno.EIO, "interrupted while waiting for " + commandName(command));
+        } finally {
+            pending.remove(id);
+        }
+    }
+
+    /**
+     * Client memory mapped without a descriptor: each access is DMA_READ/DMA_WRITE messages of
+     * at most the client's max_data_xfer_size.
+     */
+    private final class ClientMemory implements VmMemory {
+        private final long address;
+        private final long size;
+
+        ClientMemory(long address, long size) {
+            this.address = address;
+            this.size = size;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst, int dstPos, int length) {
+            for (int done = 0; done < length;) {
+                int chunk = Math.min(length - done, clientMaxDataXfer);
+                ByteBuffer p = ByteBuffer.allocate(DMA_ACCESS_SIZE).order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(0, address + offset + done).putLong(8, chunk);
+                ByteBuffer r = ask(VFIO_USER_DMA_READ, p).payload();
+                if (r.remaining() != DMA_ACCESS_SIZE + chunk || r.getLong(r.position() + 8) != chunk) {
+                    throw new ErrnoException(Errno.EIO, "DMA_READ of " + chunk + " bytes answered with "
+                            + (r.remaining() - DMA_ACCESS_SIZE));
+                }
+                dst.put(dstPos + done, r, r.position() + DMA_ACCESS_SIZE, chunk);
+                done += chunk;
+            }
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer src, int srcPos, int length) {
+            for (int done = 0; done < length;) {
+                int chunk = Math.min(length - done, clientMaxDataXfer);
+                ByteBuffer p = ByteBuffer.allocate(DMA_ACCESS_SIZE + chunk).order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(0, address + offset + done).putLong(8, chunk);
+                p.put(DMA_ACCESS_SIZE, src, srcPos + done, chunk);
+                ask(VFIO_USER_DMA_WRITE, p);
+                done += chunk;
+            }
         }
     }
 
@@ -296,10 +444,8 @@ final class Connection implements Runnable {
         if ((flags & ~(DMA_FLAG_READ | DMA_FLAG_WRITE)) != 0) {
             throw new ErrnoException(Errno.EINVAL, "DMA_MAP flags 0x" + Integer.toHexString(flags));
         }
-        if (m.fds().size() != 1) {
-            // without a descriptor the memory is reached by DMA_READ/DMA_WRITE messages
-            throw new ErrnoException(Errno.EOPNOTSUPP, "DMA_MAP without a file descriptor (" + m.fds().size()
-                    + " given) is not supported yet");
+        if (m.fds().size() > 1) {
+            throw new ErrnoException(Errno.EINVAL, "DMA_MAP came with " + m.fds().size() + " descriptors");
         }
         if (size <= 0 || ((address | size | offset) & (VmAddressSpace.PAGE_SIZE - 1)) != 0 || offset < 0
                 || size > Integer.MAX_VALUE - VmAddressSpace.PAGE_SIZE + 1) {
@@ -311,9 +457,15 @@ final class Connection implements Runnable {
             throw new ErrnoException(Errno.EEXIST, "DMA_MAP 0x" + Long.toHexString(address) + "+0x"
                     + Long.toHexString(size) + " overlaps a mapping");
         }
-        MappedByteBuffer memory = mapFd(m.fds().get(0), offset, size, (flags & DMA_FLAG_WRITE) != 0);
+        MappedByteBuffer memory = null;
         // the client's DMA address is both our VM address and the IOVA: the mapping is 1:1
-        vm.attach(address, memory);
+        if (m.fds().isEmpty()) {
+            // no descriptor: the memory is reached by DMA_READ/DMA_WRITE messages
+            vm.attach(address, new ClientMemory(address, size));
+        } else {
+            memory = mapFd(m.fds().get(0), offset, size, (flags & DMA_FLAG_WRITE) != 0);
+            vm.attach(address, memory);
+        }
         try {
             int mapFlags = ((flags & DMA_FLAG_READ) != 0 ? Vfio.VFIO_DMA_MAP_FLAG_READ : 0)
                     | ((flags & DMA_FLAG_WRITE) != 0 ? Vfio.VFIO_DMA_MAP_FLAG_WRITE : 0);
