@@ -231,6 +231,33 @@ class VfioUserIT extends BusTest {
     }
 
     @Test
+    void servedDeclarativelyWhileTheDeviceExists() throws Exception {
+        org.osgi.service.cm.ConfigurationAdmin cm = context.getService(
+                context.getServiceReference(org.osgi.service.cm.ConfigurationAdmin.class));
+        UUID later = UUID.fromString("6a1c0e55-2b7d-4c61-9d1e-00000000c0de");
+        Path configured = dir.resolve("configured.sock");
+        org.osgi.service.cm.Configuration config = cm.getFactoryConfiguration("vfio.user.socket", "itest", "?");
+        config.update(new java.util.Hashtable<>(Map.of("uuid", later.toString(), "path", configured.toString())));
+        try {
+            Thread.sleep(200);
+            assertThat(Files.exists(configured)).as("no device yet: no socket").isFalse();
+            bus.create("mtty", "mtty-1", later);
+            Fixture.await("the configured socket", () -> Files.exists(configured));
+            try (VfioUserClient client = VfioUserClient.connect(configured)) {
+                assertThat(client.regionRead(VFIO_PCI_CONFIG_REGION_INDEX, 0, 2)).containsExactly(0x48, 0x43);
+            }
+            Fixture.await("the client released", () -> bus.device(later).orElseThrow().openCount() == 0);
+            bus.remove(later);
+            Fixture.await("the socket gone with the device", () -> !Files.exists(configured));
+            bus.create("mtty", "mtty-1", later);
+            Fixture.await("the socket back", () -> Files.exists(configured));
+        } finally {
+            config.delete();
+        }
+        Fixture.await("the socket gone with the configuration", () -> !Files.exists(configured));
+    }
+
+    @Test
     void sixteenDevicesServedAtOnce() throws Exception {
         java.util.List<Path> sockets = new java.util.ArrayList<>();
         java.util.List<VfioUserClient> clients = new java.util.ArrayList<>();

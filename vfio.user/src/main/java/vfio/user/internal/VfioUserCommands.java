@@ -1,0 +1,49 @@
+package vfio.user.internal;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import vfio.user.VfioUserServer;
+
+/** The shell's {@code vfio-user} scope: serve, stop, list. */
+@Component(service = VfioUserCommands.class, property = {
+    "osgi.command.scope=vfio-user",
+    "osgi.command.function=serve",
+    "osgi.command.function=stop",
+    "osgi.command.function=list"
+})
+public final class VfioUserCommands {
+    private final VfioUserServer server;
+
+    @Activate
+    public VfioUserCommands(@Reference VfioUserServer server) {
+        this.server = server;
+    }
+
+    /** vfio-user:serve UUID PATH */
+    public String serve(String uuid, String path) {
+        server.serve(UUID.fromString(uuid), Path.of(path));
+        return "serving " + uuid + " on " + Path.of(path).toAbsolutePath().normalize();
+    }
+
+    /** vfio-user:stop PATH */
+    public String stop(String path) {
+        server.stop(Path.of(path));
+        return "stopped " + Path.of(path).toAbsolutePath().normalize();
+    }
+
+    /** vfio-user:list: PATH UUID (connected|waiting) per socket. */
+    public String list() {
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<Path, UUID> e : server.served().entrySet()) {
+            out.append(e.getKey()).append(' ').append(e.getValue()).append(' ')
+                    .append(server.connected(e.getKey()) ? "connected" : "waiting").append('\n');
+        }
+        return out.toString().stripTrailing();
+    }
+}
