@@ -108,6 +108,11 @@ public final class VfioUserChannel implements AutoCloseable {
         }
     }
 
+    /** Half-closes: the peer reads end of stream after what was sent; replies can still come. */
+    public void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
     public boolean isClosed() {
         return socket.isClosed();
     }

@@ -4,7 +4,6 @@ import static vfio.user.VfioUser.*;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +48,11 @@ public final class VfioUserClient implements AutoCloseable {
             throw e;
         }
         return client;
+    }
+
+    /** A client over a channel already open (a socket pair, say), not negotiated yet. */
+    public static VfioUserClient of(VfioUserChannel channel) {
+        return new VfioUserClient(channel);
     }
 
     /** Opens a connection without negotiating (tests of the handshake itself). */
@@ -254,11 +258,11 @@ public final class VfioUserClient implements AutoCloseable {
      */
     public static final class Notifier implements AutoCloseable {
         private final AFUNIXSocketPair<AFUNIXSocketChannel> pair;
-        private final InputStream in;
+        private final ByteBuffer value = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
 
         public Notifier() throws IOException {
             pair = AFUNIXSocketPair.open();
-            in = java.nio.channels.Channels.newInputStream(pair.getSocket1());
+            pair.getSocket1().configureBlocking(false);
         }
 
         /** The descriptor to pass in SET_IRQS. */
@@ -267,23 +271,27 @@ public final class VfioUserClient implements AutoCloseable {
         }
 
         /** Waits for a signal; returns the count written, or 0 after the timeout. */
-        public long await(long timeout, TimeUnit unit) throws IOException {
-            pair.getSocket1().configureBlocking(true);
-            pair.getSocket1().socket().setSoTimeout((int) Math.max(1, unit.toMillis(timeout)));
-            byte[] value = new byte[8];
-            int n = 0;
-            try {
-                while (n < 8) {
-                    int r = in.read(value, n, 8 - n);
-                    if (r < 0) {
+        public synchronized long await(long timeout, TimeUnit unit) throws IOException {
+            long deadline = System.nanoTime() + unit.toNanos(timeout);
+            while (value.hasRemaining()) {
+                if (pair.getSocket1().read(value) < 0) {
+                    return 0;
+                }
+                if (value.hasRemaining()) {
+                    if (System.nanoTime() > deadline) {
                         return 0;
                     }
-                    n += r;
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return 0;
+                    }
                 }
-            } catch (java.net.SocketTimeoutException timedOut) {
-                return 0;
             }
-            return ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            long count = value.getLong(0);
+            value.clear();
+            return count;
         }
 
         @Override

@@ -79,6 +79,8 @@ final class Connection implements Runnable {
     /** Server-to-client commands awaiting their reply, by message id. */
     private final Map<Integer, CompletableFuture<VfioUserMessage>> pending = new ConcurrentHashMap<>();
     private final AtomicInteger nextId = new AtomicInteger();
+    /** Failures that were not an errno or the client going away: bugs, counted for tests. */
+    private final AtomicInteger unexpected = new AtomicInteger();
     /** Client commands in arrival order, for the worker; a null-payload poison ends it. */
     private final BlockingQueue<VfioUserMessage> commands = new LinkedBlockingQueue<>();
     private static final VfioUserMessage END = VfioUserMessage.command(0, 0, ByteBuffer.allocate(0));
@@ -137,6 +139,11 @@ final class Connection implements Runnable {
         channel.close();
     }
 
+    /** How many failures were neither an errno nor the client going away (tests expect none). */
+    int unexpectedFailures() {
+        return unexpected.get();
+    }
+
     @Override
     public void run() {
         Thread worker = null;
@@ -151,6 +158,7 @@ final class Connection implements Runnable {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "vfio-user client of " + uuid + " gone: " + e.getMessage());
         } catch (RuntimeException e) {
+            unexpected.incrementAndGet();
             LOG.log(Level.ERROR, "vfio-user client of " + uuid + " dropped after an unexpected failure", e);
         } finally {
             channel.close();
@@ -239,6 +247,7 @@ final class Connection implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
+            unexpected.incrementAndGet();
             LOG.log(Level.ERROR, "vfio-user client of " + uuid + " dropped after an unexpected failure", e);
             channel.close();
         }

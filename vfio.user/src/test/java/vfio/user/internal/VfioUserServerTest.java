@@ -1,0 +1,162 @@
+package vfio.user.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static vfio.user.VfioUser.*;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import vfio.user.VfioUserMessage;
+
+/**
+ * Every message the server takes, byte for byte: what goes in and the exact reply (header and
+ * payload), over a socket pair against a fake device (BAR0 of 4 KiB, 256 bytes of config).
+ */
+class VfioUserServerTest {
+    ServerPair pair;
+
+    @BeforeEach
+    void connect() throws Exception {
+        pair = new ServerPair();
+    }
+
+    @AfterEach
+    void disconnect() throws Exception {
+        pair.close();
+        assertThat(pair.ended(5)).as("the connection ends when the client goes").isTrue();
+        assertThat(pair.connection.unexpectedFailures()).isZero();
+        assertThat(pair.vfio.opened).allSatisfy(d -> assertThat(d.isClosed()).as("device closed").isTrue());
+    }
+
+    static byte[] hex(String text) {
+        return HexFormat.of().parseHex(text.replace(" ", ""));
+    }
+
+    static String hex(ByteBuffer b) {
+        byte[] bytes = new byte[b.remaining()];
+        b.get(b.position(), bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    /** Sends header + payload as raw bytes; returns the reply's 16 header bytes and payload in hex. */
+    String exchange(int id, int command, String payloadHex) throws Exception {
+        byte[] payload = hex(payloadHex);
+        ByteBuffer m = ByteBuffer.allocate(16 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+        m.putShort(0, (short) id).putShort(2, (short) command).putInt(4, 16 + payload.length).put(16, payload);
+        pair.client.writeRaw(m.array());
+        VfioUserMessage reply = pair.client.receive(MAX_MESSAGE_SIZE);
+        return hex(reply.header()) + "|" + hex(reply.payload());
+    }
+
+    void version() throws Exception {
+        String reply = exchange(1, VFIO_USER_VERSION, "0000 0200");
+        assertThat(reply).startsWith("01000100");
+    }
+
+    @Test
+    void versionRepliesWithOurCapabilitiesAsNulTerminatedJson() throws Exception {
+        byte[] json = "{\"capabilities\":{\"max_msg_fds\":8,\"max_data_xfer_size\":65536}}\0".getBytes(StandardCharsets.UTF_8);
+        String reply = exchange(7, VFIO_USER_VERSION, "0000 0500" + HexFormat.of().formatHex(json));
+        String[] parts = reply.split("\\|");
+        // id 7, command 1, size, flags = reply, error 0
+        assertThat(parts[0]).startsWith("07000100").endsWith("0100000000000000");
+        ByteBuffer payload = ByteBuffer.wrap(hex(parts[1])).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(payload.getShort(0)).isZero();
+        assertThat(payload.getShort(2)).as("minor: the smaller of 5 and ours").isEqualTo((short) VERSION_MINOR);
+        String text = new String(hex(parts[1]), 4, payload.capacity() - 4, StandardCharsets.UTF_8);
+        assertThat(text).isEqualTo("{\"capabilities\":{\"max_msg_fds\":1024,\"max_data_xfer_size\":1048576,"
+                + "\"migration\":{\"pgsize\":4096}}}\0");
+        assertThat(pair.connection.clientMaxDataXfer()).isEqualTo(65536);
+    }
+
+    @Test
+    void deviceInfoRegionInfoIrqInfo() throws Exception {
+        version();
+        assertThat(exchange(2, VFIO_USER_DEVICE_GET_INFO, "10000000 00000000 00000000 00000000"))
+                .isEqualTo("02000400200000000100000000000000|10000000030000000900000005000000");
+        // config region 7: argsz 32, flags R|W, index 7, no caps, size 256, offset 7 << 40
+        assertThat(exchange(3, VFIO_USER_DEVICE_GET_REGION_INFO,
+                "20000000 00000000 07000000 00000000 0000000000000000 0000000000000000"))
+                .isEqualTo("03000500300000000100000000000000|"
+                        + "20000000" + "03000000" + "07000000" + "00000000" + "0001000000000000" + "0000000000070000");
+        // INTx: eventfd, one vector
+        assertThat(exchange(4, VFIO_USER_DEVICE_GET_IRQ_INFO, "10000000 00000000 00000000 00000000"))
+                .isEqualTo("04000700200000000100000000000000|10000000010000000000000001000000");
+    }
+
+    @Test
+    void regionReadAndWrite() throws Exception {
+        version();
+        // write 2 bytes at BAR0 + 0x20: reply echoes offset, region, count
+        assertThat(exchange(5, VFIO_USER_REGION_WRITE, "2000000000000000 00000000 02000000 abcd"))
+                .isEqualTo("05000a00200000000100000000000000|2000000000000000" + "00000000" + "02000000");
+        assertThat(exchange(6, VFIO_USER_REGION_READ, "1f00000000000000 00000000 04000000"))
+                .isEqualTo("06000900240000000100000000000000|1f00000000000000" + "00000000" + "04000000" + "00abcd00");
+        assertThat(exchange(7, VFIO_USER_REGION_READ, "0000000000000000 07000000 02000000"))
+                .as("config space").endsWith("f41a");
+    }
+
+    @Test
+    void resetDmaMapUnmapAndSetIrqsReplyWithTheHeaderAlone() throws Exception {
+        version();
+        assertThat(exchange(8, VFIO_USER_DEVICE_RESET, "")).isEqualTo("08000d00100000000100000000000000|");
+        assertThat(pair.vfio.opened.get(0).resets).isEqualTo(1);
+        // DMA_MAP without a descriptor: memory reached by messages
+        assertThat(exchange(9, VFIO_USER_DMA_MAP,
+                "20000000 03000000 0000000000000000 0000100000000000 0000010000000000"))
+                .isEqualTo("09000200100000000100000000000000|");
+        // DMA_UNMAP echoes the entry
+        assertThat(exchange(10, VFIO_USER_DMA_UNMAP, "18000000 00000000 0000100000000000 0000010000000000"))
+                .isEqualTo("0a000300280000000100000000000000|180000000000000000001000000000000000010000000000");
+        // SET_IRQS DATA_NONE | ACTION_TRIGGER, count 0: disable INTx
+        assertThat(exchange(11, VFIO_USER_DEVICE_SET_IRQS, "14000000 21000000 00000000 00000000 00000000"))
+                .isEqualTo("0b000800100000000100000000000000|");
+    }
+
+    @Test
+    void errorsAreTheHeaderAloneWithTheErrno() throws Exception {
+        version();
+        // flags = reply | error (0x21), error = errno
+        assertThat(exchange(12, VFIO_USER_REGION_READ, "0000000000000000 05000000 04000000"))
+                .isEqualTo("0c000900100000002100000016000000|");   // region 5 of the fake: EINVAL (22)
+        assertThat(exchange(13, VFIO_USER_DEVICE_FEATURE, "08000000 01000400"))
+                .isEqualTo("0d001000100000002100000019000000|");   // ENOTTY (25)
+        assertThat(exchange(14, 99, "")).isEqualTo("0e006300100000002100000016000000|");
+        assertThat(exchange(15, VFIO_USER_DMA_UNMAP, "18000000 00000000 0000100000000000 0000010000000000"))
+                .as("no such mapping").isEqualTo("0f000300100000002100000016000000|");
+        assertThat(exchange(16, VFIO_USER_DMA_READ, "0000000000000000 0100000000000000"))
+                .as("a server-to-client command from the client").isEqualTo("10000b00100000002100000016000000|");
+        assertThat(exchange(17, VFIO_USER_DEVICE_GET_REGION_IO_FDS, "10000000 00000000 00000000 00000000"))
+                .isEqualTo("1100060010000000210000005f000000|");   // EOPNOTSUPP (95)
+    }
+
+    @Test
+    void noReplyCommandsGetNone() throws Exception {
+        version();
+        ByteBuffer m = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        m.putShort(0, (short) 20).putShort(2, (short) VFIO_USER_DEVICE_RESET).putInt(4, 16).putInt(8, FLAGS_NO_REPLY);
+        pair.client.writeRaw(m.array());
+        assertThat(exchange(21, VFIO_USER_DEVICE_RESET, "")).as("the next reply is the next command's")
+                .startsWith("1500");
+        assertThat(pair.vfio.opened.get(0).resets).isEqualTo(2);
+    }
+
+    @Test
+    void aCommandBeforeVersionIsRefusedAndTheConnectionClosed() throws Exception {
+        assertThat(exchange(1, VFIO_USER_DEVICE_GET_INFO, "10000000 00000000 00000000 00000000"))
+                .isEqualTo("01000400100000002100000016000000|");
+        assertThat(pair.client.receive(MAX_MESSAGE_SIZE)).isNull();
+    }
+
+    @Test
+    void aMajorVersionOtherThanZeroIsRefused() throws Exception {
+        assertThat(exchange(1, VFIO_USER_VERSION, "0100 0000")).isEqualTo("01000100100000002100000016000000|");
+        assertThat(pair.client.receive(MAX_MESSAGE_SIZE)).isNull();
+    }
+}
