@@ -24,7 +24,7 @@ import vfio.core.VfioService;
 
 /** Helpers shared by the integration tests. */
 final class Fixture {
-    static final long TIMEOUT_MS = 10_000;
+    static final long TIMEOUT_MS = 30_000;
 
     private Fixture() {
     }

@@ -110,7 +110,7 @@ public final class MdevctlComponent implements Mdevctl {
             // the bundle is stopping and the framework unregistered it
         }
         autoStarter.shutdownNow();
-        autoStarter.awaitTermination(10, TimeUnit.SECONDS);
+        autoStarter.awaitTermination(5, TimeUnit.SECONDS);
     }
 
     @Override
