@@ -258,6 +258,49 @@ class VfioUserIT extends BusTest {
     }
 
     @Test
+    void anMmapableRegionComesWithTheFileBehindIt() throws Exception {
+        org.osgi.service.cm.ConfigurationAdmin cm = context.getService(
+                context.getServiceReference(org.osgi.service.cm.ConfigurationAdmin.class));
+        String parent = "0000:00:05.0";
+        org.osgi.service.cm.Configuration gpu = cm.getFactoryConfiguration("vendor.gvt.gpu", "vfio-user", "?");
+        gpu.update(new java.util.Hashtable<>(Map.of("parent", parent, "generation", "SKL", "aperture.mb", 512,
+                "hidden.mb", 3584)));
+        Path vgpuSocket = dir.resolve("vgpu.sock");
+        try {
+            Fixture.awaitParent(bus, parent);
+            UUID vgpu = UUID.randomUUID();
+            bus.create(parent, "i915-GVTg_V5_8", vgpu);
+            Fixture.vfioDevice(context, vgpu);
+            server.serve(vgpu, vgpuSocket);
+            try (VfioUserClient client = VfioUserClient.connect(vgpuSocket)) {
+                ByteBuffer info = client.regionInfo(VFIO_PCI_BAR2_REGION_INDEX, 4096);
+                assertThat(info.getInt(4) & (VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS))
+                        .isEqualTo(VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS);
+                int cap = info.getInt(12);
+                assertThat(info.getShort(cap)).as("sparse mmap cap").isEqualTo((short) VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+                assertThat(info.getInt(cap + 8)).as("one area: the vGPU's slice").isEqualTo(1);
+                long area = info.getLong(cap + 16);
+                // memory BARs answer only with the command register's memory bit set
+                client.regionWrite(VFIO_PCI_CONFIG_REGION_INDEX, 4, (byte) 0x06, (byte) 0);
+                java.nio.MappedByteBuffer bar2 = client.mapRegion(VFIO_PCI_BAR2_REGION_INDEX, area, 4096);
+                bar2.put(0, "written by the client's mapping".getBytes());
+                assertThat(new String(client.regionRead(VFIO_PCI_BAR2_REGION_INDEX, area, 31)))
+                        .isEqualTo("written by the client's mapping");
+                client.regionWrite(VFIO_PCI_BAR2_REGION_INDEX, area + 64, "through the socket".getBytes());
+                byte[] seen = new byte[18];
+                bar2.get(64, seen);
+                assertThat(new String(seen)).isEqualTo("through the socket");
+                assertErrno(Errno.EINVAL, () -> client.mapRegion(VFIO_PCI_BAR0_REGION_INDEX, 0, 4096));
+            }
+        } finally {
+            if (server.served().containsKey(vgpuSocket)) {
+                server.stop(vgpuSocket);
+            }
+            gpu.delete();
+        }
+    }
+
+    @Test
     void sixteenDevicesServedAtOnce() throws Exception {
         java.util.List<Path> sockets = new java.util.ArrayList<>();
         java.util.List<VfioUserClient> clients = new java.util.ArrayList<>();

@@ -27,6 +27,11 @@ public interface VfioDeviceFile extends AutoCloseable {
 
     ByteBuffer mmap(long pos, long length);
 
+    /** The device's {@link VfioDeviceOps#regionFile} for region {@code index}. */
+    default java.util.Optional<java.io.FileDescriptor> regionFile(int index) {
+        return java.util.Optional.empty();
+    }
+
     /** Releases this open; idempotent. */
     @Override
     void close();

@@ -59,6 +59,15 @@ public interface VfioDeviceOps {
         throw missing("mmap");
     }
 
+    /**
+     * A file whose bytes at offset {@code x} are region {@code index}'s bytes at {@code x} for
+     * its mmap-able parts, for processes that map the region themselves (a vfio-user client);
+     * empty when the region's memory is not in such a file.
+     */
+    default java.util.Optional<java.io.FileDescriptor> regionFile(int index) {
+        return java.util.Optional.empty();
+    }
+
     private static ErrnoException missing(String op) {
         return new ErrnoException(Errno.EINVAL, "the device has no " + op + " op");
     }

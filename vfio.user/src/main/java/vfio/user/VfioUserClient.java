@@ -169,6 +169,35 @@ public final class VfioUserClient implements AutoCloseable {
         return r;
     }
 
+    /**
+     * Maps {@code size} bytes at {@code offset} of region {@code index} with the descriptor the
+     * server passes in GET_REGION_INFO: EINVAL when the region is not mmap-able.
+     */
+    public java.nio.MappedByteBuffer mapRegion(int index, long offset, long size) throws IOException {
+        VfioUserMessage reply = call(VFIO_USER_DEVICE_GET_REGION_INFO,
+                payload(REGION_INFO_SIZE).putInt(0, 4096).putInt(8, index));
+        ByteBuffer r = reply.payload();
+        require(r, REGION_INFO_SIZE);
+        if ((r.getInt(4) & vfio.core.Vfio.VFIO_REGION_INFO_FLAG_MMAP) == 0 || reply.fds().size() != 1) {
+            for (FileDescriptor fd : reply.fds()) {
+                new java.io.FileOutputStream(fd).close();
+            }
+            throw new ErrnoException(Errno.EINVAL, "region " + index + " is not mmap-able (" + reply.fds().size()
+                    + " descriptors)");
+        }
+        FileDescriptor fd = reply.fds().get(0);
+        try {
+            int number = org.newsclub.net.unix.FileDescriptorCast.using(fd).as(Integer.class);
+            try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(
+                    Path.of("/proc/self/fd/" + number), java.nio.file.StandardOpenOption.READ,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                return file.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, r.getLong(24) + offset, size);
+            }
+        } finally {
+            new java.io.FileOutputStream(fd).close();
+        }
+    }
+
     public VfioIrqInfo irqInfo(int index) throws IOException {
         ByteBuffer r = call(VFIO_USER_DEVICE_GET_IRQ_INFO,
                 payload(IRQ_INFO_SIZE).putInt(0, IRQ_INFO_SIZE).putInt(8, index)).payload();

@@ -18,6 +18,7 @@ import vfio.core.VfioIoctlCodec;
 import vfio.core.VfioIrqInfo;
 import vfio.core.VfioIrqSet;
 import vfio.core.VfioRegionInfo;
+import vfio.core.SharedMemory;
 import vfio.core.VfioRegions;
 
 /**
@@ -74,6 +75,8 @@ final class VgpuDevice implements VfioDeviceOps, VfioDeviceIoctls {
     private final ByteBuffer pvinfo = ByteBuffer.allocate(VGT_PVINFO_SIZE).order(ByteOrder.LITTLE_ENDIAN);
     private final Map<Integer, Integer> registers = new HashMap<>();
     private ByteBuffer aperture;
+    /** The file behind the aperture slice (so other processes can map it), or null. */
+    private SharedMemory apertureFile;
     private boolean removed;
     private int openCount;
     private EventFd intx;
@@ -120,6 +123,9 @@ final class VgpuDevice implements VfioDeviceOps, VfioDeviceIoctls {
     synchronized void markRemoved() {
         removed = true;
         intx = msi = null;
+        if (apertureFile != null) {
+            apertureFile.close();
+        }
     }
 
     private void checkAlive() {
@@ -270,10 +276,34 @@ final class VgpuDevice implements VfioDeviceOps, VfioDeviceIoctls {
             throw new ErrnoException(Errno.EINVAL, "aperture offset 0x" + Long.toHexString(offset)
                     + " is outside the vGPU's slice 0x" + Long.toHexString(lowBase) + "+0x" + Long.toHexString(type.lowGm()));
         }
+        return aperture();
+    }
+
+    /**
+     * The slice's memory, made on first use: a window of a file as large as BAR2 (so a mapping
+     * of the file at a BAR2 offset sees those bytes), or heap memory if no such file can be made.
+     */
+    private ByteBuffer aperture() {
         if (aperture == null) {
-            aperture = ByteBuffer.allocate((int) type.lowGm());
+            try {
+                apertureFile = SharedMemory.allocate(gpu.apertureSize(), lowBase, type.lowGm());
+                aperture = apertureFile.window();
+            } catch (ErrnoException noFile) {
+                aperture = ByteBuffer.allocate((int) type.lowGm());
+            }
         }
         return aperture;
+    }
+
+    /** BAR2's file: what a vfio-user client maps for the sparse mmap area. */
+    @Override
+    public synchronized java.util.Optional<java.io.FileDescriptor> regionFile(int index) {
+        checkAlive();
+        if (index != VFIO_PCI_BAR2_REGION_INDEX) {
+            return java.util.Optional.empty();
+        }
+        aperture();
+        return java.util.Optional.ofNullable(apertureFile).map(SharedMemory::fd);
     }
 
     private void writeConfig(int offset, ByteBuffer src, int count) {

@@ -76,6 +76,16 @@ final class VfioMdevFile implements VfioDeviceFile {
     }
 
     @Override
+    public java.util.Optional<java.io.FileDescriptor> regionFile(int index) {
+        long stamp = enter();
+        try {
+            return device.ops.regionFile(index);
+        } finally {
+            device.guard.unlockRead(stamp);
+        }
+    }
+
+    @Override
     public void close() {
         boolean ended = false;
         long stamp = device.guard.readLock();

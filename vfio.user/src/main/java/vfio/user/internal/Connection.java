@@ -554,8 +554,9 @@ final class Connection implements Runnable {
 
     /**
      * GET_REGION_INFO: the kernel's struct and capabilities, cut to the client's argsz (whose
-     * argsz field then says what the whole needs). Regions are reached by REGION_READ/WRITE:
-     * MMAP is not offered (no region descriptor is passed yet).
+     * argsz field then says what the whole needs). A region the client can mmap comes with the
+     * descriptor of the file behind it (offset 0: the file's bytes are the region's, sparse
+     * areas included); a region with no such file is reached by REGION_READ/WRITE only.
      */
     private VfioUserMessage regionInfo(VfioUserMessage m) {
         ByteBuffer p = VfioUserChannel.require(m, REGION_INFO_SIZE, "vfio_region_info");
@@ -563,13 +564,23 @@ final class Connection implements Runnable {
         if (argsz < REGION_INFO_SIZE) {
             throw new ErrnoException(Errno.EINVAL, "GET_REGION_INFO argsz " + argsz + " < " + REGION_INFO_SIZE);
         }
+        int index = p.getInt(p.position() + 8);
         int room = Math.min(argsz, MAX_REGION_INFO);
         ByteBuffer arg = ByteBuffer.allocate(room).order(ByteOrder.LITTLE_ENDIAN);
-        arg.putInt(0, room).putInt(8, p.getInt(p.position() + 8));
+        arg.putInt(0, room).putInt(8, index);
         device.ioctl(Vfio.VFIO_DEVICE_GET_REGION_INFO, arg);
         int needed = arg.getInt(0);
-        arg.putInt(4, arg.getInt(4) & ~Vfio.VFIO_REGION_INFO_FLAG_MMAP);
-        return VfioUserMessage.reply(m, arg.slice(0, Math.min(room, needed)));
+        int flags = arg.getInt(4);
+        ByteBuffer reply = arg.slice(0, Math.min(room, needed));
+        if ((flags & Vfio.VFIO_REGION_INFO_FLAG_MMAP) != 0) {
+            java.util.Optional<FileDescriptor> file = device.regionFile(index);
+            if (file.isPresent()) {
+                arg.putLong(24, 0);
+                return VfioUserMessage.reply(m, reply, file.get());
+            }
+            arg.putInt(4, flags & ~Vfio.VFIO_REGION_INFO_FLAG_MMAP);
+        }
+        return VfioUserMessage.reply(m, reply);
     }
 
     /**
