@@ -22,7 +22,8 @@ import vfio.core.VfioRegions;
 /**
  * A parent written the way a user writes one for their own tests: its devices copy guest
  * memory by IOVA. Writing {@code iova (u64), length (u64)} at offset 0 of region 0 reads that
- * much guest memory into the device; reading region 0 from offset 0x100 returns it. Writing
+ * much guest memory into the device; reading region 0 from offset 0x100 returns it; writing
+ * {@code iova, length} at offset 0x20 writes the first {@code length} copied bytes back. Writing
  * {@code iova} at offset 0x10 pins that page (and the device unpins it when told it is unmapped).
  */
 final class DmaTestParent implements MdevParent {
@@ -83,6 +84,14 @@ final class DmaTestParent implements MdevParent {
                 long page = in.getLong(in.position()) >>> 12;
                 dma.pinPages(new long[] { page }, VfioDma.IOMMU_READ);
                 pinned = page;
+            } else if (offset == 0x20 && n == 16) {
+                // the other way: the first length bytes of what was copied, written to guest memory
+                long iova = in.getLong(in.position());
+                int length = (int) in.getLong(in.position() + 8);
+                if (length < 0 || length > copied.capacity()) {
+                    throw new ErrnoException(Errno.EINVAL, "length " + length);
+                }
+                dma.write(iova, ByteBuffer.wrap(copied.array(), 0, length));
             } else {
                 throw new ErrnoException(Errno.EINVAL, "bad command at 0x" + Long.toHexString(offset));
             }

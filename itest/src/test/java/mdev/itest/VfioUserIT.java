@@ -12,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -218,6 +219,14 @@ class VfioUserIT extends BusTest {
                 client.regionWrite(0, 0, copy.array());
                 assertThat(new String(client.regionRead(0, 0x100, 12))).isEqualTo("via messages");
                 assertThat(client.dmaCommands()).as("12 bytes in 8-byte chunks").isEqualTo(2);
+                // and DMA_WRITE: the device writes what it copied back, elsewhere
+                ByteBuffer back = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(0, 0x5000_3000L).putLong(8, 12);
+                client.regionWrite(0, 0x20, back.array());
+                byte[] written = new byte[12];
+                memory.get(0x3000, written);
+                assertThat(new String(written)).isEqualTo("via messages");
+                assertThat(client.dmaCommands()).as("two DMA_WRITEs more").isEqualTo(4);
                 copy.putLong(0, 0x5000_0000L + (1 << 16) - 4);
                 assertErrno(Errno.EFAULT, () -> client.regionWrite(0, 0, copy.array()));
                 client.dmaUnmap(0x5000_0000L, 1 << 16);
@@ -298,6 +307,64 @@ class VfioUserIT extends BusTest {
             }
             gpu.delete();
         }
+    }
+
+    /** The server's DMA_READ on the wire, answered by hand: its bytes, then the command it served. */
+    @Test
+    void dmaReadMessagesByteForByte() throws Exception {
+        ServiceRegistration<MdevParent> dmaParent = context.registerService(MdevParent.class, new DmaTestParent(),
+                new java.util.Hashtable<>(Map.of(MdevConstants.PARENT, "dmatest")));
+        Path dmaSocket = dir.resolve("raw.sock");
+        try {
+            Fixture.awaitParent(bus, "dmatest");
+            UUID copier = UUID.randomUUID();
+            bus.create("dmatest", bus.types("dmatest").get(0).id(), copier);
+            Fixture.vfioDevice(context, copier);
+            server.serve(copier, dmaSocket);
+            try (VfioUserChannel raw = VfioUserChannel.connect(dmaSocket)) {
+                raw.writeRaw(hex("0100 0100 14000000 00000000 00000000 0000 0200"));
+                assertThat(raw.receive(VfioUser.MAX_MESSAGE_SIZE).isError()).isFalse();
+                // DMA_MAP 0x7000_0000 + 0x1000, R|W, no descriptor
+                raw.writeRaw(hex("0200 0200 30000000 00000000 00000000"
+                        + "20000000 03000000 0000000000000000 0000007000000000 0010000000000000"));
+                assertThat(raw.receive(VfioUser.MAX_MESSAGE_SIZE).isError()).isFalse();
+                // REGION_WRITE region 0 offset 0: copy 4 bytes from iova 0x7000_0010
+                raw.writeRaw(hex("0300 0a00 30000000 00000000 00000000"
+                        + "0000000000000000 00000000 10000000 1000007000000000 0400000000000000"));
+                VfioUserMessage dmaRead = raw.receive(VfioUser.MAX_MESSAGE_SIZE);
+                // a command (flags 0) DMA_READ (11) of 16 + 16 bytes: address 0x7000_0010, count 4
+                assertThat(dmaRead.command()).isEqualTo(VfioUser.VFIO_USER_DMA_READ);
+                assertThat(hexOf(dmaRead.header()).substring(4)).isEqualTo("0b00200000000000000000000000");
+                assertThat(hexOf(dmaRead.payload())).isEqualTo("1000007000000000" + "0400000000000000");
+                ByteBuffer answer = ByteBuffer.allocate(16 + 20).order(ByteOrder.LITTLE_ENDIAN);
+                answer.putShort(0, (short) dmaRead.id()).putShort(2, (short) VfioUser.VFIO_USER_DMA_READ)
+                        .putInt(4, 36).putInt(8, VfioUser.FLAGS_TYPE_REPLY)
+                        .putLong(16, 0x7000_0010L).putLong(24, 4).put(32, "dma!".getBytes());
+                raw.writeRaw(answer.array());
+                VfioUserMessage done = raw.receive(VfioUser.MAX_MESSAGE_SIZE);
+                assertThat(done.command()).isEqualTo(VfioUser.VFIO_USER_REGION_WRITE);
+                assertThat(done.isError()).isFalse();
+                // REGION_READ at 0x100: what the device copied
+                raw.writeRaw(hex("0400 0900 20000000 00000000 00000000 0001000000000000 00000000 04000000"));
+                VfioUserMessage read = raw.receive(VfioUser.MAX_MESSAGE_SIZE);
+                assertThat(hexOf(read.payload())).endsWith(HexFormat.of().formatHex("dma!".getBytes()));
+            }
+        } finally {
+            if (server.served().containsKey(dmaSocket)) {
+                server.stop(dmaSocket);
+            }
+            dmaParent.unregister();
+        }
+    }
+
+    static byte[] hex(String text) {
+        return HexFormat.of().parseHex(text.replace(" ", ""));
+    }
+
+    static String hexOf(ByteBuffer b) {
+        byte[] bytes = new byte[b.remaining()];
+        b.get(b.position(), bytes);
+        return HexFormat.of().formatHex(bytes);
     }
 
     @Test
