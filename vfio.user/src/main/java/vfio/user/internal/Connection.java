@@ -229,6 +229,9 @@ final class Connection implements Runnable {
                 boolean handshakeFailed = false;
                 try {
                     reply = handle(m);
+                    if (m.command() != VFIO_USER_DMA_MAP && m.command() != VFIO_USER_DEVICE_SET_IRQS) {
+                        closeFds(m.fds());   // descriptors a command does not take are not kept
+                    }
                 } catch (ErrnoException e) {
                     closeFds(m.fds());
                     reply = VfioUserMessage.error(m, e.errno());
