@@ -50,7 +50,8 @@ class MdevctlIT extends BusTest {
 
     @AfterEach
     void dropRoot() throws Exception {
-        config.delete();
+        // updated back rather than deleted (see SysfsIT)
+        config.update(new Hashtable<>(Map.of("root", context.getProperty("mdev.mdevctl.root"))));
         Fixture.await("mdevctl on its default root", () -> !mdevctlService().root().equals(root));
         Fixture.reset(context);
     }

@@ -53,13 +53,22 @@ class SysfsIT extends BusTest {
         mdevctlConfig = configAdmin.getConfiguration("mdev.mdevctl", "?");
         mdevctlConfig.update(new Hashtable<>(Map.of("root", root.toString())));
         awaitMounted();
-        Fixture.await("mdevctl on " + root, () -> ours().root().equals(root));
+        try {
+            Fixture.await("mdevctl on " + root, () -> ours().root().equals(root));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; mdevctl is on " + ours().root() + ", configurations: "
+                    + java.util.Arrays.toString(configAdmin.listConfigurations("(service.pid=mdev.mdevctl)") == null ? null
+                            : java.util.Arrays.stream(configAdmin.listConfigurations("(service.pid=mdev.mdevctl)"))
+                                    .map(c -> c.getPid() + "=" + c.getProperties() + "@" + c.getBundleLocation()).toArray()), e);
+        }
     }
 
     @AfterEach
     void unmount() throws Exception {
-        sysfsConfig.delete();
-        mdevctlConfig.delete();
+        // updated back rather than deleted: a configuration deleted and made again under the same
+        // PID was, now and then, not applied (the component kept its old root for good)
+        sysfsConfig.update(new Hashtable<>(Map.of("mountpoint", "")));
+        mdevctlConfig.update(new Hashtable<>(Map.of("root", context.getProperty("mdev.mdevctl.root"))));
         Fixture.await("unmounted", () -> !mountinfo().contains(" " + sys + " "));
         Fixture.reset(context);
     }

@@ -178,17 +178,28 @@ class VfioUserIT extends BusTest {
         assertThat(server.served()).containsEntry(socket, uuid);
     }
 
-    @Test
-    void dmaThroughAMappedClientFile() throws Exception {
-        ServiceRegistration<MdevParent> dmaParent = context.registerService(MdevParent.class, new DmaTestParent(),
+    /** Registers the DMA test parent and serves one of its devices (it copies client memory) on {@code socket}. */
+    ServiceRegistration<MdevParent> serveACopier(Path socket) {
+        ServiceRegistration<MdevParent> parent = context.registerService(MdevParent.class, new DmaTestParent(),
                 new java.util.Hashtable<>(Map.of(MdevConstants.PARENT, "dmatest")));
-        Path dmaSocket = dir.resolve("dma.sock");
         try {
             Fixture.awaitParent(bus, "dmatest");
             UUID copier = UUID.randomUUID();
             bus.create("dmatest", bus.types("dmatest").get(0).id(), copier);
             Fixture.vfioDevice(context, copier);
-            server.serve(copier, dmaSocket);
+            server.serve(copier, socket);
+            return parent;
+        } catch (RuntimeException e) {
+            parent.unregister();
+            throw e;
+        }
+    }
+
+    @Test
+    void dmaThroughAMappedClientFile() throws Exception {
+        Path dmaSocket = dir.resolve("dma.sock");
+        ServiceRegistration<MdevParent> dmaParent = serveACopier(dmaSocket);
+        try {
             Path memoryFile = dir.resolve("guest-ram");
             try (RandomAccessFile ram = new RandomAccessFile(memoryFile.toFile(), "rw");
                     VfioUserClient client = VfioUserClient.connect(dmaSocket)) {
@@ -312,15 +323,9 @@ class VfioUserIT extends BusTest {
     /** The server's DMA_READ on the wire, answered by hand: its bytes, then the command it served. */
     @Test
     void dmaReadMessagesByteForByte() throws Exception {
-        ServiceRegistration<MdevParent> dmaParent = context.registerService(MdevParent.class, new DmaTestParent(),
-                new java.util.Hashtable<>(Map.of(MdevConstants.PARENT, "dmatest")));
         Path dmaSocket = dir.resolve("raw.sock");
+        ServiceRegistration<MdevParent> dmaParent = serveACopier(dmaSocket);
         try {
-            Fixture.awaitParent(bus, "dmatest");
-            UUID copier = UUID.randomUUID();
-            bus.create("dmatest", bus.types("dmatest").get(0).id(), copier);
-            Fixture.vfioDevice(context, copier);
-            server.serve(copier, dmaSocket);
             try (VfioUserChannel raw = VfioUserChannel.connect(dmaSocket)) {
                 raw.writeRaw(hex("0100 0100 14000000 00000000 00000000 0000 0200"));
                 assertThat(raw.receive(VfioUser.MAX_MESSAGE_SIZE).isError()).isFalse();

@@ -674,40 +674,50 @@ final class Connection implements Runnable {
 
     // ---- region access ------------------------------------------------------------------
 
-    private VfioUserMessage regionRead(VfioUserMessage m) {
-        ByteBuffer p = VfioUserChannel.require(m, REGION_ACCESS_SIZE, "region access");
-        int base = p.position();
-        long offset = p.getLong(base);
-        int region = p.getInt(base + 8);
-        int count = p.getInt(base + 12);
-        checkAccess(offset, region, count);
-        ByteBuffer reply = ByteBuffer.allocate(REGION_ACCESS_SIZE + count).order(ByteOrder.LITTLE_ENDIAN);
-        reply.putLong(0, offset).putInt(8, region).putInt(12, count);
-        int n = device.read(reply.slice(REGION_ACCESS_SIZE, count), VfioRegions.position(region, offset));
-        if (n != count) {
-            throw new ErrnoException(Errno.EIO, "region " + region + " read " + n + " of " + count + " bytes");
+    /** The fixed part of REGION_READ/REGION_WRITE (and their replies): offset, region, count. */
+    private record RegionAccess(long offset, int region, int count, int dataAt) {
+        static RegionAccess of(VfioUserMessage m) {
+            ByteBuffer p = VfioUserChannel.require(m, REGION_ACCESS_SIZE, "region access");
+            int base = p.position();
+            RegionAccess a = new RegionAccess(p.getLong(base), p.getInt(base + 8), p.getInt(base + 12),
+                    base + REGION_ACCESS_SIZE);
+            checkAccess(a.offset, a.region, a.count);
+            return a;
         }
+
+        long position() {
+            return VfioRegions.position(region, offset);
+        }
+
+        /** The reply: the fixed part, then {@code data} bytes of room. */
+        ByteBuffer reply(int data) {
+            ByteBuffer reply = ByteBuffer.allocate(REGION_ACCESS_SIZE + data).order(ByteOrder.LITTLE_ENDIAN);
+            return reply.putLong(0, offset).putInt(8, region).putInt(12, count);
+        }
+
+        void transferred(int n, String what) {
+            if (n != count) {
+                throw new ErrnoException(Errno.EIO, "region " + region + " " + what + " " + n + " of " + count + " bytes");
+            }
+        }
+    }
+
+    private VfioUserMessage regionRead(VfioUserMessage m) {
+        RegionAccess a = RegionAccess.of(m);
+        ByteBuffer reply = a.reply(a.count());
+        a.transferred(device.read(reply.slice(REGION_ACCESS_SIZE, a.count()), a.position()), "read");
         return VfioUserMessage.reply(m, reply);
     }
 
     private VfioUserMessage regionWrite(VfioUserMessage m) {
-        ByteBuffer p = VfioUserChannel.require(m, REGION_ACCESS_SIZE, "region access");
-        int base = p.position();
-        long offset = p.getLong(base);
-        int region = p.getInt(base + 8);
-        int count = p.getInt(base + 12);
-        checkAccess(offset, region, count);
-        if (p.remaining() - REGION_ACCESS_SIZE != count) {
-            throw new ErrnoException(Errno.EINVAL, "REGION_WRITE of " + count + " bytes carries "
+        RegionAccess a = RegionAccess.of(m);
+        ByteBuffer p = m.payload();
+        if (p.remaining() - REGION_ACCESS_SIZE != a.count()) {
+            throw new ErrnoException(Errno.EINVAL, "REGION_WRITE of " + a.count() + " bytes carries "
                     + (p.remaining() - REGION_ACCESS_SIZE));
         }
-        int n = device.write(p.slice(base + REGION_ACCESS_SIZE, count), VfioRegions.position(region, offset));
-        if (n != count) {
-            throw new ErrnoException(Errno.EIO, "region " + region + " wrote " + n + " of " + count + " bytes");
-        }
-        ByteBuffer reply = ByteBuffer.allocate(REGION_ACCESS_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        reply.putLong(0, offset).putInt(8, region).putInt(12, count);
-        return VfioUserMessage.reply(m, reply);
+        a.transferred(device.write(p.slice(a.dataAt(), a.count()), a.position()), "wrote");
+        return VfioUserMessage.reply(m, a.reply(0));
     }
 
     private static void checkAccess(long offset, int region, int count) {
