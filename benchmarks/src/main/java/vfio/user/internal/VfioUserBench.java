@@ -30,7 +30,9 @@ import vfio.user.VfioUserClient;
 
 /**
  * A 4-byte REGION_READ over vfio-user (client, UNIX socket, server connection, device, reply)
- * against the same read made in-process on the device file (the baseline), in one run.
+ * against two baselines in the same run: the same read made in-process on the device file, and
+ * a bare 32-byte ping-pong over a UNIX socket to an echo thread (the floor any socket protocol
+ * pays for two wake-ups).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,6 +48,9 @@ public class VfioUserBench {
     VfioUserClient client;
     FakeVfioDevice local;
     final ByteBuffer four = ByteBuffer.allocate(4);
+    AFUNIXSocket pingClient;
+    AFUNIXSocket pingServer;
+    final byte[] ping = new byte[32];
 
     @Setup
     public void setUp() throws Exception {
@@ -63,19 +68,49 @@ public class VfioUserBench {
         serverThread.start();
         client.negotiate("{}");
         local = new FakeVfioDevice(new FileTable());
+
+        Path echoPath = dir.resolve("echo.sock");
+        try (AFUNIXServerSocket server = AFUNIXServerSocket.newInstance()) {
+            server.bind(AFUNIXSocketAddress.of(echoPath.toFile()));
+            pingClient = AFUNIXSocket.newInstance();
+            pingClient.connect(AFUNIXSocketAddress.of(echoPath.toFile()));
+            pingServer = server.accept();
+        }
+        Thread echo = new Thread(() -> {
+            byte[] b = new byte[32];
+            try {
+                while (pingServer.getInputStream().readNBytes(b, 0, 32) == 32) {
+                    pingServer.getOutputStream().write(b);
+                }
+            } catch (java.io.IOException closed) {
+                // the benchmark ended
+            }
+        }, "echo");
+        echo.setDaemon(true);
+        echo.start();
     }
 
     @TearDown
     public void tearDown() throws Exception {
         client.close();
+        pingClient.close();
+        pingServer.close();
         serverThread.join(5_000);
         Files.deleteIfExists(dir.resolve("bench.sock"));
+        Files.deleteIfExists(dir.resolve("echo.sock"));
         Files.deleteIfExists(dir);
     }
 
     @Benchmark
     public int baselineInProcessRead() {
         return local.read(four.clear(), VfioRegions.position(0, REGISTER));
+    }
+
+    @Benchmark
+    public byte[] baselineSocketPingPong() throws Exception {
+        pingClient.getOutputStream().write(ping);
+        pingClient.getInputStream().readNBytes(ping, 0, 32);
+        return ping;
     }
 
     @Benchmark
