@@ -196,6 +196,26 @@ class VfioUserIT extends BusTest {
     }
 
     @Test
+    void stoppingVfioUserDropsItsClientsAndRemovesItsSockets() throws Exception {
+        Bundle vfioUser = Fixture.bundle(context, "vfio.user");
+        try (VfioUserClient client = VfioUserClient.connect(socket)) {
+            assertThat(client.deviceInfo().numRegions()).isEqualTo(9);
+            Fixture.stop(vfioUser);
+            assertThat(Files.exists(socket)).as("socket file removed").isFalse();
+            assertErrno(Errno.ENODEV, client::deviceInfo);
+            Fixture.await("the client's open released", () -> bus.device(uuid).orElseThrow().openCount() == 0);
+        } finally {
+            Fixture.start(vfioUser);
+        }
+        server = Fixture.service(context, VfioUserServer.class);
+        assertThat(server.served()).as("sockets served by hand are not remembered").isEmpty();
+        server.serve(uuid, socket);
+        try (VfioUserClient client = VfioUserClient.connect(socket)) {
+            assertThat(client.deviceInfo().numRegions()).isEqualTo(9);
+        }
+    }
+
+    @Test
     void dmaThroughAMappedClientFile() throws Exception {
         Path dmaSocket = dir.resolve("dma.sock");
         ServiceRegistration<MdevParent> dmaParent = serveACopier(dmaSocket);

@@ -95,21 +95,27 @@ public final class VfioUserClient implements AutoCloseable {
 
     /**
      * Sends a command and waits for its reply, answering the server's DMA_READ and DMA_WRITE
-     * meanwhile; an error reply throws with the server's errno.
+     * meanwhile; an error reply throws with the server's errno, a lost connection with ENODEV.
      */
     public synchronized VfioUserMessage call(int command, ByteBuffer payload, FileDescriptor... fds) throws IOException {
         int id = nextId++ & 0xffff;
-        channel.send(VfioUserMessage.command(id, command, payload, fds));
         VfioUserMessage reply;
-        while (true) {
-            reply = channel.receive(MAX_MESSAGE_SIZE);
-            if (reply == null) {
-                throw new ErrnoException(Errno.ENODEV, "the server closed the connection");
+        try {
+            channel.send(VfioUserMessage.command(id, command, payload, fds));
+            while (true) {
+                reply = channel.receive(MAX_MESSAGE_SIZE);
+                if (reply == null) {
+                    throw new ErrnoException(Errno.ENODEV, "the server closed the connection");
+                }
+                if (reply.isReply()) {
+                    break;
+                }
+                channel.send(serveDma(reply));
             }
-            if (reply.isReply()) {
-                break;
-            }
-            channel.send(serveDma(reply));
+        } catch (IOException e) {
+            // the server went away (stopped, or dropped us): the device is gone for this client
+            throw new ErrnoException(Errno.ENODEV, commandName(command) + ": the connection to the server is lost ("
+                    + e.getMessage() + ")", e);
         }
         if (!reply.isReply() || reply.id() != id || reply.command() != command) {
             throw new ErrnoException(Errno.EINVAL, "expected the reply to " + commandName(command) + " #" + id

@@ -221,6 +221,48 @@ class MdevctlVerbsTest {
                 "Error: Error removing device " + A + "\n\nCaused by:\n    No such file or directory (os error 2)");
     }
 
+    @Test
+    void listOfRunningDevicesByUuidParentVerboseAndJson() throws Exception {
+        Path json = Files.writeString(root.resolve("ap.json"), """
+                {"mdev_type": "vfio_ap-passthrough", "start": "auto", "attrs": [{"assign_adapter": "5"}]}""");
+        mdevctl("define", "-u", A, "-p", "matrix", "--jsonfile", json.toString());
+        mdevctl("start", "-u", A);
+        mdevctl("start", "-u", B, "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_4");
+        assertThat(mdevctl("list", "-p", "matrix", "-v")).isEqualTo(A + " matrix vfio_ap-passthrough auto (defined)\n"
+                + "  Attrs:\n"
+                + "    @{0}: {\"assign_adapter\":\"5\"}\n");
+        assertThat(mdevctl("list", "-u", B)).isEqualTo(B + " 0000:00:02.0 i915-GVTg_V5_4 manual\n");
+        assertThat(mdevctl("list", "-u", B, "-p", "matrix")).as("uuid and parent must both match").isEmpty();
+        assertThat(mdevctl("list", "--dumpjson")).isEqualTo("""
+                [
+                  {
+                    "0000:00:02.0": [
+                      {
+                        "%s": {
+                          "mdev_type": "i915-GVTg_V5_4",
+                          "start": "manual",
+                          "attrs": []
+                        }
+                      }
+                    ],
+                    "matrix": [
+                      {
+                        "%s": {
+                          "mdev_type": "vfio_ap-passthrough",
+                          "start": "auto",
+                          "attrs": [
+                            {
+                              "assign_adapter": "5"
+                            }
+                          ]
+                        }
+                      }
+                    ]
+                  }
+                ]""".formatted(B, A));
+        assertThat(mdevctl("list", "-d", "-p", "matrix")).isEqualTo(A + " matrix vfio_ap-passthrough auto (active)\n");
+    }
+
     private static String[] sortedPair(String x, String y) {
         return x.compareTo(y) < 0 ? new String[] {x, y} : new String[] {y, x};
     }
