@@ -75,6 +75,7 @@ class VfioUserIT extends BusTest {
         try (VfioUserClient client = VfioUserClient.connect(socket);
                 VfioUserClient.Notifier intx = new VfioUserClient.Notifier()) {
             assertThat(client.serverMinor()).isEqualTo(VfioUser.VERSION_MINOR);
+            assertThat(client.serverMaxDataXfer()).isEqualTo(VfioUser.DEFAULT_MAX_DATA_XFER_SIZE);
             assertThat(client.serverCapabilities()).contains("\"max_data_xfer_size\":1048576")
                     .contains("\"max_msg_fds\"").contains("\"pgsize\":4096");
             assertThat(client.deviceInfo()).isEqualTo(new VfioDeviceInfo(VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, 9, 5));
@@ -241,7 +242,7 @@ class VfioUserIT extends BusTest {
             // chunks no larger than the client's max_data_xfer_size (8 bytes here)
             Fixture.await("the first client released", () -> !server.connected(dmaSocket));
             try (VfioUserClient client = VfioUserClient.connectRaw(dmaSocket)) {
-                client.negotiate("{\"capabilities\":{\"max_data_xfer_size\":8}}");
+                client.negotiate(1, 8);
                 ByteBuffer memory = ByteBuffer.allocate(1 << 16);
                 memory.put(0x1000, "via messages".getBytes());
                 client.dmaMap(0x5000_0000L, memory, VfioUser.DMA_FLAG_READ | VfioUser.DMA_FLAG_WRITE);

@@ -32,6 +32,8 @@ public final class VfioUserClient implements AutoCloseable {
     private long dmaCommands;
     private int serverMinor = -1;
     private String serverCapabilities = "";
+    private int serverMaxDataXfer = DEFAULT_MAX_DATA_XFER_SIZE;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private VfioUserClient(VfioUserChannel channel) {
         this.channel = channel;
@@ -41,8 +43,7 @@ public final class VfioUserClient implements AutoCloseable {
     public static VfioUserClient connect(Path socket) throws IOException {
         VfioUserClient client = new VfioUserClient(VfioUserChannel.connect(socket));
         try {
-            client.negotiate("{\"capabilities\":{\"max_msg_fds\":" + MAX_MSG_FDS + ",\"max_data_xfer_size\":"
-                    + DEFAULT_MAX_DATA_XFER_SIZE + "}}");
+            client.negotiate(MAX_MSG_FDS, DEFAULT_MAX_DATA_XFER_SIZE);
         } catch (IOException | RuntimeException e) {
             client.close();
             throw e;
@@ -64,7 +65,17 @@ public final class VfioUserClient implements AutoCloseable {
         return channel;
     }
 
-    /** VERSION with these capabilities (JSON text, sent NUL-terminated). */
+    /**
+     * VERSION with our capabilities: how many descriptors one message may bring us, and the
+     * largest DMA_READ/DMA_WRITE we take (the server must chunk its transfers to it).
+     */
+    public void negotiate(int maxMsgFds, int maxDataXferSize) throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
+        root.putObject("capabilities").put("max_msg_fds", maxMsgFds).put("max_data_xfer_size", maxDataXferSize);
+        negotiate(root.toString());
+    }
+
+    /** VERSION with these capabilities (JSON text, sent NUL-terminated as it is). */
     public void negotiate(String capabilitiesJson) throws IOException {
         byte[] json = (capabilitiesJson + "\0").getBytes(StandardCharsets.UTF_8);
         ByteBuffer p = payload(4 + json.length);
@@ -77,6 +88,18 @@ public final class VfioUserClient implements AutoCloseable {
         byte[] text = new byte[reply.remaining() - 4];
         reply.get(4, text);
         serverCapabilities = new String(text, StandardCharsets.UTF_8).replace("\0", "");
+        try {
+            com.fasterxml.jackson.databind.JsonNode caps = JSON.readTree(serverCapabilities.isBlank() ? "{}"
+                    : serverCapabilities).path("capabilities");
+            serverMaxDataXfer = caps.path("max_data_xfer_size").asInt(DEFAULT_MAX_DATA_XFER_SIZE);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ErrnoException(Errno.EINVAL, "the server's VERSION capabilities are not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** The server's max_data_xfer_size: the largest REGION_READ/REGION_WRITE it takes. */
+    public int serverMaxDataXfer() {
+        return serverMaxDataXfer;
     }
 
     /** The minor version the server chose; -1 before negotiation. */

@@ -66,7 +66,7 @@ public class VfioUserBench {
         serverThread = new Thread(connection, "vfio-user bench server");
         serverThread.setDaemon(true);
         serverThread.start();
-        client.negotiate("{}");
+        client.negotiate(1, 1 << 20);
         local = new FakeVfioDevice(new FileTable());
 
         Path echoPath = dir.resolve("echo.sock");
