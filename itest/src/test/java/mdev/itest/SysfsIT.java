@@ -131,6 +131,8 @@ class SysfsIT extends BusTest {
         assertThat(Fixture.vfioDevice(context, u1)).as("bound by vfio.mdev as any device").isNotNull();
         assertThat(Files.readString(type.resolve("available_instances"))).isEqualTo((before - 1) + "\n");
         assertThat(sys.resolve("bus/mdev/devices/" + U1).toRealPath()).isEqualTo(sys.resolve("devices/mtty/" + U1));
+        assertThat(sys.resolve("bus/mdev/devices/" + U1 + "/driver").toRealPath().getFileName().toString())
+                .as("bound by vfio.mdev").isEqualTo("vfio_mdev");
         assertThatThrownBy(() -> Files.writeString(type.resolve("create"), U1)).hasMessageContaining("File exists");
         Files.writeString(sys.resolve("bus/mdev/devices/" + U1 + "/remove"), "1");
         assertThat(bus.device(u1)).isEmpty();

@@ -11,6 +11,7 @@ import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevAttributeInfo;
 import mdev.core.MdevBus;
+import mdev.core.MdevClassId;
 import mdev.core.MdevDevice;
 import mdev.core.MdevType;
 
@@ -23,8 +24,10 @@ import mdev.core.MdevType;
  * devices/&lt;parent&gt;/mdev_supported_types/&lt;type&gt;/{name, description, device_api,
  *                                              available_instances, create, devices/}
  * devices/&lt;parent&gt;/mdev_supported_types/&lt;type&gt;/devices/&lt;uuid&gt; -&gt; ../../../&lt;uuid&gt;
- * devices/&lt;parent&gt;/&lt;uuid&gt;/{mdev_type -&gt; ../mdev_supported_types/&lt;type&gt;, remove, vendor attributes}
+ * devices/&lt;parent&gt;/&lt;uuid&gt;/{mdev_type -&gt; ../mdev_supported_types/&lt;type&gt;, remove, vendor attributes,
+ *                           driver -&gt; ../../../bus/mdev/drivers/vfio_mdev (when bound), subsystem -&gt; ../../../bus/mdev}
  * bus/mdev/devices/&lt;uuid&gt;                      -&gt; ../../../devices/&lt;parent&gt;/&lt;uuid&gt;
+ * bus/mdev/drivers/&lt;driver&gt;/&lt;uuid&gt;            -&gt; ../../../../devices/&lt;parent&gt;/&lt;uuid&gt;
  * </pre>
  *
  * The kernel puts a parent under its physical path ({@code devices/pci0000:00/0000:00:02.0});
@@ -118,7 +121,10 @@ final class SysfsTree {
                     return null;
                 }
                 if (n == 2) {
-                    return new Dir(List.of("devices"));
+                    return new Dir(List.of("devices", "drivers"));
+                }
+                if (p.get(2).equals("drivers")) {
+                    return driversNode(p.subList(3, n));
                 }
                 if (!p.get(2).equals("devices")) {
                     return null;
@@ -199,11 +205,38 @@ final class SysfsTree {
         };
     }
 
+    /** The class driver's name in sysfs: vfio_mdev, virtio_mdev. */
+    static String driverName(int classId) {
+        return MdevClassId.name(classId) + "_mdev";
+    }
+
+    /** bus/mdev/drivers: a directory per class driver that has devices bound, linking them. */
+    private Node driversNode(List<String> rest) {
+        List<MdevDevice> bound = bus.devices().stream().filter(d -> bus.isBound(d.uuid())).toList();
+        if (rest.isEmpty()) {
+            return new Dir(bound.stream().map(d -> driverName(d.classId())).distinct().sorted().toList());
+        }
+        List<MdevDevice> ofDriver = bound.stream().filter(d -> driverName(d.classId()).equals(rest.get(0))).toList();
+        if (ofDriver.isEmpty()) {
+            return null;
+        }
+        if (rest.size() == 1) {
+            return new Dir(ofDriver.stream().map(d -> d.uuid().toString()).toList());
+        }
+        return rest.size() == 2 ? ofDriver.stream().filter(d -> d.uuid().toString().equals(rest.get(1))).findFirst()
+                .map(d -> (Node) new Link("../../../../devices/" + d.parent() + "/" + d.uuid())).orElse(null) : null;
+    }
+
     private Node deviceNode(MdevDevice device, List<String> rest) {
         UUID uuid = device.uuid();
         List<MdevAttributeInfo> attributes = bus.attributeInfo(uuid);
+        boolean bound = bus.isBound(uuid);
         if (rest.isEmpty()) {
-            List<String> entries = new ArrayList<>(List.of("mdev_type", "remove"));
+            List<String> entries = new ArrayList<>();
+            if (bound) {
+                entries.add("driver");
+            }
+            entries.addAll(List.of("mdev_type", "remove", "subsystem"));
             attributes.forEach(a -> entries.add(a.name()));
             return new Dir(entries);
         }
@@ -213,6 +246,12 @@ final class SysfsTree {
         String leaf = rest.get(0);
         if (leaf.equals("mdev_type")) {
             return new Link("../" + TYPES + "/" + device.type());
+        }
+        if (leaf.equals("subsystem")) {
+            return new Link("../../../bus/mdev");
+        }
+        if (leaf.equals("driver")) {
+            return bound ? new Link("../../../bus/mdev/drivers/" + driverName(device.classId())) : null;
         }
         if (leaf.equals("remove")) {
             return new Attr(0200, null, value -> remove(uuid, value));

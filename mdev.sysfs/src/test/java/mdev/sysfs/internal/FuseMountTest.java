@@ -79,6 +79,8 @@ class FuseMountTest {
         Path device = sys.resolve("bus/mdev/devices/" + U);
         assertThat(device.toRealPath()).isEqualTo(sys.resolve("devices/mtty/" + U));
         assertThat(device.resolve("mdev_type").toRealPath().getFileName().toString()).isEqualTo("mtty-1");
+        assertThat(device.resolve("driver").toRealPath()).isEqualTo(sys.resolve("bus/mdev/drivers/vfio_mdev"));
+        assertThat(sys.resolve("bus/mdev/drivers/vfio_mdev/" + U).toRealPath()).isEqualTo(sys.resolve("devices/mtty/" + U));
         assertThat(perms(device.resolve("remove"))).isEqualTo("-w-------");
         assertThat(perms(device.resolve("assign_domain"))).isEqualTo("rw-r--r--");
         Files.writeString(device.resolve("assign_domain"), "0x47");

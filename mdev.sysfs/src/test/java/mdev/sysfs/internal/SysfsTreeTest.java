@@ -69,8 +69,14 @@ class SysfsTreeTest {
         assertThat(node("/bus/mdev/devices")).isEqualTo(new Dir(java.util.List.of(U.toString())));
         assertThat(node("/bus/mdev/devices/" + U)).isEqualTo(new Link("../../../devices/mtty/" + U));
         assertThat(node("/devices/mtty")).isEqualTo(new Dir(java.util.List.of("mdev_supported_types", U.toString())));
-        assertThat(node("/devices/mtty/" + U)).isEqualTo(new Dir(java.util.List.of("mdev_type", "remove",
-                "assign_adapter", "assign_domain", "reset", "state")));
+        assertThat(node("/devices/mtty/" + U)).isEqualTo(new Dir(java.util.List.of("driver", "mdev_type", "remove",
+                "subsystem", "assign_adapter", "assign_domain", "reset", "state")));
+        assertThat(node("/devices/mtty/" + U + "/driver")).isEqualTo(new Link("../../../bus/mdev/drivers/vfio_mdev"));
+        assertThat(node("/devices/mtty/" + U + "/subsystem")).isEqualTo(new Link("../../../bus/mdev"));
+        assertThat(node("/bus/mdev/drivers")).isEqualTo(new Dir(java.util.List.of("vfio_mdev")));
+        assertThat(node("/bus/mdev/drivers/vfio_mdev")).isEqualTo(new Dir(java.util.List.of(U.toString())));
+        assertThat(node("/bus/mdev/drivers/vfio_mdev/" + U)).isEqualTo(new Link("../../../../devices/mtty/" + U));
+        assertThat(node("/bus/mdev/drivers/virtio_mdev")).isNull();
         assertThat(node("/devices/mtty/" + U + "/mdev_type")).isEqualTo(new Link("../mdev_supported_types/mtty-1"));
         assertThat(node("/devices/mtty/mdev_supported_types/mtty-1/devices/" + U)).isEqualTo(new Link("../../../" + U));
         assertThat(((Attr) node("/devices/mtty/" + U + "/assign_adapter")).mode()).isEqualTo(0644);
