@@ -79,6 +79,9 @@ public final class MdevctlCommands {
             return mdevctl.execute(line);
         } catch (ErrnoException e) {
             throw e.getCause() instanceof ErrnoException ? new ErrnoException(e.errno(), Reports.oneLine(e)) : e;
+        } catch (IllegalArgumentException usage) {
+            // a command line that does not parse: EINVAL with picocli's reason, as every shell failure
+            throw new ErrnoException(mdev.core.Errno.EINVAL, "mdevctl: " + usage.getMessage());
         }
     }
 }

@@ -8,6 +8,8 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
 import vfio.user.VfioUserServer;
 
 /** The shell's {@code vfio-user} scope: serve, stop, list. */
@@ -27,8 +29,15 @@ public final class VfioUserCommands {
 
     /** vfio-user:serve UUID PATH */
     public String serve(String uuid, String path) {
-        server.serve(UUID.fromString(uuid), Path.of(path));
+        server.serve(uuid(uuid), Path.of(path));
         return "serving " + uuid + " on " + Path.of(path).toAbsolutePath().normalize();
+    }
+
+    private static UUID uuid(String text) {
+        if (!text.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
+            throw new ErrnoException(Errno.EINVAL, "'" + text + "' is not a UUID");
+        }
+        return UUID.fromString(text);
     }
 
     /** vfio-user:stop PATH */
