@@ -108,11 +108,6 @@ public final class VfioUserChannel implements AutoCloseable {
         }
     }
 
-    /** How long a read may block, in milliseconds (0: for ever); a timeout is a SocketTimeoutException. */
-    public void setReceiveTimeout(int millis) throws IOException {
-        socket.setSoTimeout(millis);
-    }
-
     /** Half-closes: the peer reads end of stream after what was sent; replies can still come. */
     public void shutdownOutput() throws IOException {
         socket.shutdownOutput();

@@ -13,15 +13,16 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -80,17 +81,9 @@ final class Connection implements Runnable {
     private final AtomicInteger nextId = new AtomicInteger();
     /** Failures that were not an errno or the client going away: bugs, counted for tests. */
     private final AtomicInteger unexpected = new AtomicInteger();
-    /** The thread that reads the socket and runs the client's commands. */
-    private volatile Thread connectionThread;
-    /**
-     * Commands that arrived while this thread waited for the reply to one of our DMA commands:
-     * run next, in order. Only the connection thread touches it.
-     */
-    private final ArrayDeque<VfioUserMessage> deferred = new ArrayDeque<>();
-    /** More deferred commands than this is a client flooding us while we wait: closed. */
-    private static final int MAX_DEFERRED = 1024;
-    /** The stream has ended or cannot be trusted any more; only the connection thread. */
-    private boolean ended;
+    /** Client commands in arrival order, for the worker; a null-payload poison ends it. */
+    private final BlockingQueue<VfioUserMessage> commands = new LinkedBlockingQueue<>();
+    private static final VfioUserMessage END = VfioUserMessage.command(0, 0, ByteBuffer.allocate(0));
     /** How long a DMA_READ/DMA_WRITE waits for the client. */
     private static final long DMA_TIMEOUT_SECONDS = 30;
 
@@ -153,10 +146,13 @@ final class Connection implements Runnable {
 
     @Override
     public void run() {
-        connectionThread = Thread.currentThread();
+        Thread worker = null;
         try {
             open();
-            serve();
+            worker = new Thread(this::work, Thread.currentThread().getName() + " worker");
+            worker.setDaemon(true);
+            worker.start();
+            read();
         } catch (ErrnoException e) {
             LOG.log(Level.WARNING, "vfio-user client of " + uuid + " dropped: " + e);
         } catch (IOException e) {
@@ -168,7 +164,15 @@ final class Connection implements Runnable {
             channel.close();
             pending.values().forEach(f -> f.completeExceptionally(
                     new ErrnoException(Errno.EIO, "the vfio-user client of " + uuid + " went away")));
-            deferred.clear();
+            commands.clear();
+            commands.add(END);
+            if (worker != null) {
+                try {
+                    worker.join(DMA_TIMEOUT_SECONDS * 1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             release();
             onClose.run();
         }
@@ -184,120 +188,83 @@ final class Connection implements Runnable {
     }
 
     /**
-     * One client command at a time, in arrival order, on this thread: no hand-off between a
-     * reader and a worker. A failed handshake closes the connection.
+     * The reader: replies go to the server-to-client command waiting for them, commands to the
+     * worker in order. Ends at the client's end of stream or at a message that cannot be trusted.
+     *
+     * <p>Why a thread of its own: a vendor may DMA from its own thread (a channel program
+     * finishing later) and hold type1's lock while the client's reply comes; the worker may at
+     * that moment wait for the same lock (a DMA_UNMAP). Were the worker also the reader, nobody
+     * would read that reply. The reader takes no lock, so replies always arrive.
      */
-    private void serve() throws IOException {
+    private void read() throws IOException {
         while (true) {
-            VfioUserMessage m = deferred.isEmpty() ? next() : deferred.poll();
+            VfioUserMessage m;
+            try {
+                m = channel.receive(MAX_MESSAGE_SIZE);
+            } catch (ErrnoException malformed) {
+                // a header we cannot trust: the stream cannot be resynchronised
+                LOG.log(Level.WARNING, "vfio-user client of " + uuid + " sent " + malformed.getMessage() + "; closing");
+                return;
+            }
             if (m == null) {
                 return;
             }
-            VfioUserMessage reply;
-            boolean handshakeFailed = false;
-            try {
-                reply = handle(m);
-                if (m.command() != VFIO_USER_DMA_MAP && m.command() != VFIO_USER_DEVICE_SET_IRQS) {
-                    closeFds(m.fds());   // descriptors a command does not take are not kept
+            if (m.isReply()) {
+                CompletableFuture<VfioUserMessage> waiting = pending.remove(m.id());
+                if (waiting == null) {
+                    LOG.log(Level.WARNING, "vfio-user client of " + uuid + " sent an unexpected " + m + "; closing");
+                    return;
                 }
-            } catch (ErrnoException e) {
-                closeFds(m.fds());
-                reply = VfioUserMessage.error(m, e.errno());
-                LOG.log(Level.DEBUG, "vfio-user " + m + ": " + e);
-                handshakeFailed = !negotiated;
+                waiting.complete(m);
+                continue;
             }
-            send(m, reply);
-            if (handshakeFailed) {
-                return;   // the spec closes the connection when VERSION fails
-            }
+            commands.add(m);
         }
     }
 
-    /** What {@link #readOne} answers for a reply it handed to the DMA command waiting for it. */
-    private static final VfioUserMessage REPLY_DISPATCHED = VfioUserMessage.command(0, 0, ByteBuffer.allocate(0));
-
-    /** The next client command from the socket, or null when the stream ended or cannot be trusted. */
-    private VfioUserMessage next() throws IOException {
-        VfioUserMessage m;
-        do {
-            m = readOne();
-        } while (m == REPLY_DISPATCHED);
-        return m;
-    }
-
-    /**
-     * Reads one message: a command is returned; a reply completes the DMA command waiting for it
-     * ({@link #REPLY_DISPATCHED}); null when the stream ended or can no longer be trusted (a
-     * malformed header, an unexpected reply): the connection then closes.
-     */
-    private VfioUserMessage readOne() throws IOException {
-        if (ended) {
-            return null;
-        }
-        VfioUserMessage m;
+    /** The worker: one client command at a time, in order; a failed handshake closes the connection. */
+    private void work() {
         try {
-            m = channel.receive(MAX_MESSAGE_SIZE);
-        } catch (ErrnoException malformed) {
-            // a header we cannot trust: the stream cannot be resynchronised
-            LOG.log(Level.WARNING, "vfio-user client of " + uuid + " sent " + malformed.getMessage() + "; closing");
-            ended = true;
-            return null;
-        }
-        if (m == null) {
-            ended = true;
-            return null;
-        }
-        if (!m.isReply()) {
-            return m;
-        }
-        CompletableFuture<VfioUserMessage> waiting = pending.remove(m.id());
-        if (waiting == null) {
-            LOG.log(Level.WARNING, "vfio-user client of " + uuid + " sent an unexpected " + m + "; closing");
-            ended = true;
-            return null;
-        }
-        waiting.complete(m);
-        return REPLY_DISPATCHED;
-    }
-
-    /**
-     * On the connection thread (a command's DMA): reads the socket until the reply arrives,
-     * keeping the commands that come meanwhile for afterwards. A client that does not answer in
-     * time, or floods us meanwhile, is dropped.
-     */
-    private void awaitOnConnectionThread(CompletableFuture<VfioUserMessage> reply, int command) throws IOException {
-        channel.setReceiveTimeout((int) TimeUnit.SECONDS.toMillis(DMA_TIMEOUT_SECONDS));
-        try {
-            while (!reply.isDone()) {
-                VfioUserMessage m = readOne();
-                if (m == REPLY_DISPATCHED) {
-                    continue;
+            while (true) {
+                VfioUserMessage m = commands.take();
+                if (m == END) {
+                    return;
                 }
-                if (m == null) {
-                    throw new ErrnoException(Errno.EIO, "the client went away before answering " + commandName(command));
+                VfioUserMessage reply;
+                boolean handshakeFailed = false;
+                try {
+                    reply = handle(m);
+                    if (m.command() != VFIO_USER_DMA_MAP && m.command() != VFIO_USER_DEVICE_SET_IRQS) {
+                        closeFds(m.fds());   // descriptors a command does not take are not kept
+                    }
+                } catch (ErrnoException e) {
+                    closeFds(m.fds());
+                    reply = VfioUserMessage.error(m, e.errno());
+                    LOG.log(Level.DEBUG, "vfio-user " + m + ": " + e);
+                    handshakeFailed = !negotiated;
                 }
-                if (deferred.size() >= MAX_DEFERRED) {
-                    ended = true;
-                    throw new ErrnoException(Errno.EIO, "the client sent " + MAX_DEFERRED
-                            + " commands without answering " + commandName(command));
+                send(m, reply);
+                if (handshakeFailed) {
+                    channel.close();   // the spec closes the connection when VERSION fails
+                    return;
                 }
-                deferred.add(m);
             }
-        } catch (java.net.SocketTimeoutException e) {
-            ended = true;   // a timeout may have cut a message: the stream cannot be trusted
-            throw new ErrnoException(Errno.EIO, "the client did not answer " + commandName(command) + " within "
-                    + DMA_TIMEOUT_SECONDS + " s");
-        } finally {
-            if (!ended) {
-                channel.setReceiveTimeout(0);
-            }
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "vfio-user client of " + uuid + " gone while replying: " + e.getMessage());
+            channel.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            unexpected.incrementAndGet();
+            LOG.log(Level.ERROR, "vfio-user client of " + uuid + " dropped after an unexpected failure", e);
+            channel.close();
         }
     }
 
     /**
-     * A server-to-client command (DMA_READ/DMA_WRITE), from any thread: the connection thread
-     * reads the reply itself, other threads wait for it to. EIO when the client goes away or
-     * does not answer in time, the client's errno when it answers with an error.
+     * A server-to-client command (DMA_READ/DMA_WRITE): sent from any thread, its reply is
+     * picked up by the reader. EIO when the client goes away or does not answer in time, the
+     * client's errno when it answers with an error.
      */
     private VfioUserMessage ask(int command, ByteBuffer payload) {
         int id = nextId.getAndIncrement() & 0xffff;
@@ -305,9 +272,6 @@ final class Connection implements Runnable {
         pending.put(id, reply);
         try {
             channel.send(VfioUserMessage.command(id, command, payload));
-            if (Thread.currentThread() == connectionThread) {
-                awaitOnConnectionThread(reply, command);
-            }
             VfioUserMessage m = reply.get(DMA_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             if (m.command() != command) {
                 throw new ErrnoException(Errno.EIO, "the client answered " + commandName(command) + " with " + m);
