@@ -45,6 +45,8 @@ final class DmaTestParent implements MdevParent {
 
     static final class Device implements VfioDeviceOps {
         final ByteBuffer copied = ByteBuffer.allocate(0x100);
+        /** The last copy started at offset 0x30, done on a thread of the device's own. */
+        volatile java.util.concurrent.CompletableFuture<byte[]> asyncCopy;
         volatile VfioDma dma;
         volatile long pinned = -1;
         final VfioDmaUnmapListener unpinOnUnmap = (iova, size) -> {
@@ -84,6 +86,27 @@ final class DmaTestParent implements MdevParent {
                 long page = in.getLong(in.position()) >>> 12;
                 dma.pinPages(new long[] { page }, VfioDma.IOMMU_READ);
                 pinned = page;
+            } else if (offset == 0x30 && n == 16) {
+                // the same copy on a thread of the device's own (a transfer that ends later)
+                long iova = in.getLong(in.position());
+                int length = (int) in.getLong(in.position() + 8);
+                VfioDma target = dma;
+                asyncCopy = new java.util.concurrent.CompletableFuture<>();
+                java.util.concurrent.CompletableFuture<byte[]> result = asyncCopy;
+                Thread copier = new Thread(() -> {
+                    try {
+                        Thread.sleep(50);   // the write that started the copy has been answered by then
+                        ByteBuffer data = ByteBuffer.allocate(length);
+                        target.read(iova, data);
+                        result.complete(data.array());
+                    } catch (RuntimeException e) {
+                        result.completeExceptionally(e);
+                    } catch (InterruptedException e) {
+                        result.completeExceptionally(e);
+                    }
+                }, "dmatest async copy");
+                copier.setDaemon(true);
+                copier.start();
             } else if (offset == 0x20 && n == 16) {
                 // the other way: the first length bytes of what was copied, written to guest memory
                 long iova = in.getLong(in.position());

@@ -179,13 +179,17 @@ class VfioUserIT extends BusTest {
         assertThat(server.served()).containsEntry(socket, uuid);
     }
 
+    DmaTestParent copiers;
+    UUID copier;
+
     /** Registers the DMA test parent and serves one of its devices (it copies client memory) on {@code socket}. */
     ServiceRegistration<MdevParent> serveACopier(Path socket) {
-        ServiceRegistration<MdevParent> parent = context.registerService(MdevParent.class, new DmaTestParent(),
+        copiers = new DmaTestParent();
+        ServiceRegistration<MdevParent> parent = context.registerService(MdevParent.class, copiers,
                 new java.util.Hashtable<>(Map.of(MdevConstants.PARENT, "dmatest")));
         try {
             Fixture.awaitParent(bus, "dmatest");
-            UUID copier = UUID.randomUUID();
+            copier = UUID.randomUUID();
             bus.create("dmatest", bus.types("dmatest").get(0).id(), copier);
             Fixture.vfioDevice(context, copier);
             server.serve(copier, socket);
@@ -338,6 +342,33 @@ class VfioUserIT extends BusTest {
                 server.stop(vgpuSocket);
             }
             gpu.delete();
+        }
+    }
+
+    /**
+     * A device's DMA from a thread of its own, holding type1's lock while the client's reply is
+     * on its way, and a DMA_UNMAP from the client at the same moment (which needs that lock):
+     * the server's reader still reads the reply, so both finish.
+     */
+    @Test
+    void aVendorThreadsDmaAndAnUnmapAtTheSameTime() throws Exception {
+        Path dmaSocket = dir.resolve("async.sock");
+        ServiceRegistration<MdevParent> dmaParent = serveACopier(dmaSocket);
+        try (VfioUserClient client = VfioUserClient.connect(dmaSocket)) {
+            ByteBuffer memory = ByteBuffer.allocate(1 << 16);
+            memory.put(0x100, "from a vendor thread".getBytes());
+            client.dmaMap(0x6000_0000L, memory, VfioUser.DMA_FLAG_READ | VfioUser.DMA_FLAG_WRITE);
+            client.regionWrite(0, 0x30, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(0, 0x6000_0100L).putLong(8, 20).array());
+            Thread.sleep(300);   // the device's thread has sent its DMA_READ and holds type1's lock
+            long start = System.nanoTime();
+            client.dmaUnmap(0x6000_0000L, 1 << 16);   // answers the DMA_READ while it waits
+            assertThat(System.nanoTime() - start).as("no wait for a timeout").isLessThan(10_000_000_000L);
+            byte[] copied = copiers.devices.get(copier).asyncCopy.get(10, TimeUnit.SECONDS);
+            assertThat(new String(copied)).isEqualTo("from a vendor thread");
+        } finally {
+            server.stop(dmaSocket);
+            dmaParent.unregister();
         }
     }
 
