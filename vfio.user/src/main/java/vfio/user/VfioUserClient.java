@@ -208,23 +208,11 @@ public final class VfioUserClient implements AutoCloseable {
         ByteBuffer r = reply.payload();
         require(r, REGION_INFO_SIZE);
         if ((r.getInt(4) & vfio.core.Vfio.VFIO_REGION_INFO_FLAG_MMAP) == 0 || reply.fds().size() != 1) {
-            for (FileDescriptor fd : reply.fds()) {
-                new java.io.FileOutputStream(fd).close();
-            }
+            vfio.user.internal.Descriptors.close(reply.fds());
             throw new ErrnoException(Errno.EINVAL, "region " + index + " is not mmap-able (" + reply.fds().size()
                     + " descriptors)");
         }
-        FileDescriptor fd = reply.fds().get(0);
-        try {
-            int number = org.newsclub.net.unix.FileDescriptorCast.using(fd).as(Integer.class);
-            try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(
-                    Path.of("/proc/self/fd/" + number), java.nio.file.StandardOpenOption.READ,
-                    java.nio.file.StandardOpenOption.WRITE)) {
-                return file.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, r.getLong(24) + offset, size);
-            }
-        } finally {
-            new java.io.FileOutputStream(fd).close();
-        }
+        return vfio.user.internal.Descriptors.map(reply.fds().get(0), r.getLong(24) + offset, size, true);
     }
 
     public VfioIrqInfo irqInfo(int index) throws IOException {

@@ -9,10 +9,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +23,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.newsclub.net.unix.FileDescriptorCast;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -507,16 +503,9 @@ final class Connection implements Runnable {
     /** mmap of the client's descriptor; the descriptor itself is closed once mapped. */
     private static MappedByteBuffer mapFd(FileDescriptor fd, long offset, long size, boolean writable) {
         try {
-            int number = FileDescriptorCast.using(fd).as(Integer.class);
-            Path self = Path.of("/proc/self/fd/" + number);
-            try (FileChannel file = writable ? FileChannel.open(self, StandardOpenOption.READ, StandardOpenOption.WRITE)
-                    : FileChannel.open(self, StandardOpenOption.READ)) {
-                return file.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, offset, size);
-            }
+            return Descriptors.map(fd, offset, size, writable);
         } catch (IOException e) {
             throw new ErrnoException(Errno.EINVAL, "cannot map the DMA_MAP descriptor: " + e.getMessage(), e);
-        } finally {
-            closeFds(List.of(fd));
         }
     }
 
@@ -745,13 +734,7 @@ final class Connection implements Runnable {
     // ---- the end ------------------------------------------------------------------------
 
     private static void closeFds(List<FileDescriptor> fds) {
-        for (FileDescriptor fd : fds) {
-            try {
-                new FileOutputStream(fd).close();
-            } catch (IOException e) {
-                // already closed
-            }
-        }
+        Descriptors.close(fds);
     }
 
     /** Device closed, interrupts' descriptors closed, mappings gone with the container. */
