@@ -1,6 +1,5 @@
 package mdev.mdevctl.internal;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import org.osgi.service.component.annotations.Activate;
@@ -11,21 +10,16 @@ import mdev.core.ErrnoException;
 import mdev.mdevctl.Mdevctl;
 
 /**
- * The Gogo shell's {@code mdevctl} scope: {@code mdevctl list -d} (the whole command line, as
- * at a Linux prompt) or one verb at a time ({@code mdevctl:define -p mtty -t mtty-1 -a}). A
- * command returns what mdevctl prints; a failure is mdevctl's message with the errno, and the
- * cause's own message when a device write failed.
+ * The Gogo shell's {@code mdevctl} command: {@code mdevctl list -d}, the whole command line as
+ * at a Linux prompt. A command returns what mdevctl prints; a failure is mdevctl's message with
+ * the errno, and the cause's own message when a device write failed.
+ *
+ * <p>The verbs are not functions of their own: {@code start} and {@code stop} would shadow the
+ * framework's bundle commands, since Gogo resolves an unscoped name to any scope that has it.
  */
 @Component(service = MdevctlCommands.class, property = {
     "osgi.command.scope=mdevctl",
-    "osgi.command.function=mdevctl",
-    "osgi.command.function=list",
-    "osgi.command.function=types",
-    "osgi.command.function=start",
-    "osgi.command.function=stop",
-    "osgi.command.function=define",
-    "osgi.command.function=undefine",
-    "osgi.command.function=modify"
+    "osgi.command.function=mdevctl"
 })
 public final class MdevctlCommands {
     private final Mdevctl mdevctl;
@@ -37,41 +31,6 @@ public final class MdevctlCommands {
 
     public String mdevctl(String... args) {
         return run(List.of(args));
-    }
-
-    public String list(String... args) {
-        return verb("list", args);
-    }
-
-    public String types(String... args) {
-        return verb("types", args);
-    }
-
-    public String start(String... args) {
-        return verb("start", args);
-    }
-
-    public String stop(String... args) {
-        return verb("stop", args);
-    }
-
-    public String define(String... args) {
-        return verb("define", args);
-    }
-
-    public String undefine(String... args) {
-        return verb("undefine", args);
-    }
-
-    public String modify(String... args) {
-        return verb("modify", args);
-    }
-
-    private String verb(String name, String... args) {
-        List<String> line = new ArrayList<>();
-        line.add(name);
-        line.addAll(List.of(args));
-        return run(line);
     }
 
     private String run(List<String> line) {

@@ -12,11 +12,15 @@ import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.user.VfioUserServer;
 
-/** The shell's {@code vfio-user} scope: serve, stop, list. */
+/**
+ * The shell's {@code vfio-user} scope: serve, unserve, list. No function takes a name the
+ * framework's own commands have ({@code stop}, {@code start}, ...): Gogo resolves an unscoped
+ * name to any scope that has it.
+ */
 @Component(service = VfioUserCommands.class, property = {
     "osgi.command.scope=vfio-user",
     "osgi.command.function=serve",
-    "osgi.command.function=stop",
+    "osgi.command.function=unserve",
     "osgi.command.function=list"
 })
 public final class VfioUserCommands {
@@ -40,10 +44,10 @@ public final class VfioUserCommands {
         return UUID.fromString(text);
     }
 
-    /** vfio-user:stop PATH */
-    public String stop(String path) {
+    /** vfio-user:unserve PATH */
+    public String unserve(String path) {
         server.stop(Path.of(path));
-        return "stopped " + Path.of(path).toAbsolutePath().normalize();
+        return "unserved " + Path.of(path).toAbsolutePath().normalize();
     }
 
     /** vfio-user:list: PATH UUID (connected|waiting) per socket. */

@@ -1,0 +1,104 @@
+package mdev.acceptance;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The built {@code mdev-osgi.jar}, run in a process of its own as a user runs it. Every run
+ * works in a directory the test made: its working directory, its temporary files and, unless
+ * the test names another, its mdevctl root; nothing of the user's home or a shared /tmp path.
+ */
+final class Distribution {
+    static final Path JAR = Path.of(System.getProperty("mdev.jar", "target/mdev-osgi.jar")).toAbsolutePath();
+    static final Path SCRIPTS = Path.of(System.getProperty("mdev.acceptance.scripts", "src/test/acceptance")).toAbsolutePath();
+    static final Path README = Path.of(System.getProperty("mdev.readme", "../README.md")).toAbsolutePath();
+    private static final long TIMEOUT_SECONDS = 120;
+
+    /** What a run printed and how it ended. {@code out} has standard error merged when asked. */
+    record Run(int exitCode, String out, String err) {}
+
+    private final Path dir;
+    private final List<String> jvmOptions = new ArrayList<>();
+
+    /** A distribution run in {@code dir}, its mdevctl definitions under {@code dir/mdevctl}. */
+    Distribution(Path dir) throws IOException {
+        this.dir = dir;
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        jvmOptions.add("-Djava.io.tmpdir=" + tmp);
+        mdevctlRoot(dir.resolve("mdevctl"));
+    }
+
+    Distribution mdevctlRoot(Path root) {
+        jvmOptions.removeIf(o -> o.startsWith("-Dmdev.mdevctl.root="));
+        jvmOptions.add("-Dmdev.mdevctl.root=" + root);
+        return this;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** {@code java -jar mdev-osgi.jar --script FILE}. */
+    Run script(Path file) throws IOException, InterruptedException {
+        return run(null, false, "--script", file.toString());
+    }
+
+    /** {@code java -jar mdev-osgi.jar ARGS...} with nothing on standard input. */
+    Run run(String... args) throws IOException, InterruptedException {
+        return run(null, false, args);
+    }
+
+    /**
+     * The interactive shell with {@code input} typed at its prompt; standard error merged into
+     * standard output in the order written, as a user sees it.
+     */
+    Run shell(String input) throws IOException, InterruptedException {
+        return run(input, true);
+    }
+
+    private Run run(String input, boolean mergeErrors, String... args) throws IOException, InterruptedException {
+        List<String> command = command(args);
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(out.toFile()).redirectErrorStream(mergeErrors);
+        if (!mergeErrors) {
+            builder.redirectError(err.toFile());
+        }
+        Process process = builder.start();
+        try (OutputStream stdin = process.getOutputStream()) {
+            if (input != null) {
+                stdin.write(input.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+            throw new AssertionError(String.join(" ", args) + " did not end within " + TIMEOUT_SECONDS
+                    + " s; it printed:\n" + Files.readString(out) + Files.readString(err));
+        }
+        return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** Starts the jar and leaves it running (for tests that kill it). */
+    Process start(Path stdoutAndErr, String... args) throws IOException {
+        return new ProcessBuilder(command(args)).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(stdoutAndErr.toFile()).start();
+    }
+
+    /** The JDK running the tests (the machine's default), the jar and its options. */
+    private List<String> command(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(JAR.toString());
+        command.addAll(List.of(args));
+        return command;
+    }
+}

@@ -1,0 +1,52 @@
+package mdev.acceptance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Gogo resolves an unscoped command to whichever scope has that function, so a function of ours
+ * named like one of the shell's own ({@code stop}, {@code start}, {@code lb}, {@code help}, ...)
+ * would take over that name. None does. (SCR's {@code scr:list} and {@code scr:info} share their
+ * names with ours, as our scopes share {@code list} among themselves: those are always written
+ * with their scope.)
+ */
+class ShellCommandsIT {
+    /** Scopes of the shell's own commands: gogo.command's bundle and framework commands, gogo.runtime's built-ins. */
+    private static final Set<String> FRAMEWORK_SCOPES = Set.of("felix", "gogo");
+
+    @Test
+    void noCommandOfOursTakesAFrameworkCommandsName(@TempDir Path dir) throws Exception {
+        Path script = Files.writeString(dir.resolve("help.gosh"), "help\n");
+        Distribution.Run run = new Distribution(dir).script(script);
+        assertThat(run.exitCode()).isZero();
+
+        Map<String, Set<String>> scopesByFunction = new HashMap<>();
+        run.out().lines().filter(l -> l.matches("[\\w.-]+:[\\w.-]+")).forEach(l -> {
+            String[] scoped = l.split(":");
+            scopesByFunction.computeIfAbsent(scoped[1], f -> new TreeSet<>()).add(scoped[0]);
+        });
+        assertThat(scopesByFunction).as("help lists the framework's and our commands")
+                .containsKeys("stop", "start", "lb", "help", "create", "serve");
+
+        Set<String> taken = new TreeSet<>();
+        scopesByFunction.forEach((function, scopes) -> {
+            boolean framework = scopes.stream().anyMatch(FRAMEWORK_SCOPES::contains);
+            boolean ours = scopes.stream().anyMatch(s -> !FRAMEWORK_SCOPES.contains(s));
+            if (framework && ours) {
+                taken.add(function + " " + scopes);
+            }
+        });
+        assertThat(taken).as("functions of ours named as the framework's").isEmpty();
+        assertThat(List.of("felix")).as("stop is the framework's").isEqualTo(List.copyOf(scopesByFunction.get("stop")));
+    }
+}
