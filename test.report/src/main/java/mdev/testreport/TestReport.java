@@ -34,7 +34,7 @@ public final class TestReport {
 
     static final List<Kind> KINDS = List.of(
             new Kind("unit", "Surefire, per module", "glob:*/target/surefire-reports/TEST-*.xml"),
-            new Kind("in-framework", "bnd-testing, inside Felix + SCR", "glob:itest/target/test-reports/*.xml"),
+            new Kind("in-framework", "bnd-testing, inside Felix + SCR", "glob:itest/target/test-reports/**.xml"),
             new Kind("acceptance", "Failsafe, the built jar as a user runs it", "glob:distribution/target/failsafe-reports/TEST-*.xml"));
 
     private TestReport() {
@@ -53,7 +53,7 @@ public final class TestReport {
             }
         }
         if (!complete) {
-            System.err.println("test.report: a kind of test ran none, or some failed (see above)");
+            System.out.println("test.report: a kind of test ran none, or some failed (see above)");
             System.exit(1);
         }
     }
@@ -61,7 +61,7 @@ public final class TestReport {
     static Count count(Path root, String glob) throws Exception {
         var matcher = root.getFileSystem().getPathMatcher(glob);
         Count total = new Count(0, 0, 0);
-        try (Stream<Path> files = Files.walk(root, 4)) {
+        try (Stream<Path> files = Files.walk(root, 6)) {
             for (Path file : (Iterable<Path>) files.filter(f -> matcher.matches(root.relativize(f)))::iterator) {
                 total = total.plus(countFile(file));
             }
