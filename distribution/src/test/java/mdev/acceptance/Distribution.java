@@ -91,6 +91,68 @@ final class Distribution {
                 .redirectOutput(stdoutAndErr.toFile()).start();
     }
 
+    /** The interactive shell, left running: commands are typed one at a time. */
+    Shell openShell() throws IOException, InterruptedException {
+        Path out = Files.createTempFile(dir, "shell", ".txt");
+        Process process = new ProcessBuilder(command()).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(out.toFile()).start();
+        Shell shell = new Shell(process, out);
+        shell.awaitPrompts(1);
+        return shell;
+    }
+
+    /** A running shell; {@link #command} types a line and returns what it printed before the next prompt. */
+    static final class Shell implements AutoCloseable {
+        private static final String PROMPT = "g! ";
+        private final Process process;
+        private final OutputStream in;
+        private final Path out;
+        private int prompts = 1;
+
+        private Shell(Process process, Path out) {
+            this.process = process;
+            this.in = process.getOutputStream();
+            this.out = out;
+        }
+
+        String command(String line) throws IOException, InterruptedException {
+            int before = Files.readString(out).length();
+            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            String text = awaitPrompts(++prompts);
+            return text.substring(before, text.lastIndexOf(PROMPT));
+        }
+
+        private String awaitPrompts(int count) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+            while (true) {
+                String text = Files.readString(out);
+                int seen = 0;
+                for (int at = text.indexOf(PROMPT); at >= 0; at = text.indexOf(PROMPT, at + 1)) {
+                    seen++;
+                }
+                if (seen >= count) {
+                    return text;
+                }
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    throw new AssertionError("the shell did not prompt again; it printed:\n" + text);
+                }
+                Thread.sleep(20);
+            }
+        }
+
+        @Override
+        public void close() throws IOException, InterruptedException {
+            if (process.isAlive()) {
+                in.write("exit\n".getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor();
+                }
+            }
+        }
+    }
+
     /** The JDK running the tests (the machine's default), the jar and its options. */
     private List<String> command(String... args) {
         List<String> command = new ArrayList<>();

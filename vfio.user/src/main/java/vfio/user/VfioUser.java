@@ -43,10 +43,15 @@ public final class VfioUser {
     public static final int DEFAULT_MAX_DATA_XFER_SIZE = 1 << 20;
     /** The default of max_msg_fds when a peer names none. */
     public static final int DEFAULT_MAX_MSG_FDS = 1;
-    /** How many fds we take in one message (SET_IRQS of MSI-X vectors). */
-    public static final int MAX_MSG_FDS = 1024;
-    /** migration.pgsize: the page size of dirty tracking. */
-    public static final long PGSIZE = 4096;
+    /**
+     * How many fds we take in one message (SET_IRQS of MSI-X vectors come in chunks of it). QEMU
+     * refuses a VERSION reply offering more than its VFIO_USER_MAX_MAX_FDS, 16.
+     */
+    public static final int MAX_MSG_FDS = 16;
+    /** pgsizes: the page sizes DMA maps may use, or'ed together (4 KiB pages only). */
+    public static final long PGSIZES = 4096;
+    /** max_dma_maps: the DMA map windows a client may have at once (type1's dma_entry_limit). */
+    public static final int MAX_DMA_MAPS = 65535;
     /** The largest message accepted: a full transfer plus its fixed part, with room for a version's JSON. */
     public static final int MAX_MESSAGE_SIZE = HEADER_SIZE + DEFAULT_MAX_DATA_XFER_SIZE + 4096;
 

@@ -396,9 +396,11 @@ final class Connection implements Runnable {
         }
         ObjectNode root = JSON.createObjectNode();
         ObjectNode caps = root.putObject("capabilities");
+        // What we take, of the capabilities the spec defines; no migration (we offer none).
         caps.put("max_msg_fds", MAX_MSG_FDS);
         caps.put("max_data_xfer_size", DEFAULT_MAX_DATA_XFER_SIZE);
-        caps.putObject("migration").put("pgsize", PGSIZE);
+        caps.put("pgsizes", PGSIZES);
+        caps.put("max_dma_maps", MAX_DMA_MAPS);
         byte[] text = (root.toString() + "\0").getBytes(StandardCharsets.UTF_8);
         ByteBuffer reply = ByteBuffer.allocate(4 + text.length).order(ByteOrder.LITTLE_ENDIAN);
         reply.putShort(0, (short) VERSION_MAJOR).putShort(2, (short) Math.min(minor, VERSION_MINOR)).put(4, text);

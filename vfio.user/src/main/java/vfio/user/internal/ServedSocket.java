@@ -24,6 +24,11 @@ import vfio.user.VfioUserChannel;
  */
 final class ServedSocket {
     private static final System.Logger LOG = System.getLogger(ServedSocket.class.getName());
+    /**
+     * How long a new client waits for the previous one to be released: a VMM that reconnects
+     * at once (QEMU after a restart) comes before the server has read the old socket's end.
+     */
+    private static final long PREVIOUS_CLIENT_GRACE_MILLIS = 2_000;
 
     private final Path path;
     private final UUID uuid;
@@ -94,6 +99,16 @@ final class ServedSocket {
             throw new IOException("peer uid " + (peer == null ? "?" : peer.getUid()) + " is not " + ownUid);
         }
         synchronized (this) {
+            long deadline = System.currentTimeMillis() + PREVIOUS_CLIENT_GRACE_MILLIS;
+            for (long left = PREVIOUS_CLIENT_GRACE_MILLIS; !stopped && client != null && left > 0;
+                    left = deadline - System.currentTimeMillis()) {
+                try {
+                    wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while the previous client was released");
+                }
+            }
             if (stopped || client != null) {
                 throw new IOException("one client at a time: " + (stopped ? "stopping" : "already connected"));
             }
@@ -108,11 +123,15 @@ final class ServedSocket {
     private synchronized void clientGone() {
         client = null;
         clientThread = null;
+        notifyAll();
     }
 
     /** Stops accepting, drops the client (waiting for its release) and removes the file. */
     void stop() {
-        stopped = true;
+        synchronized (this) {
+            stopped = true;
+            notifyAll();
+        }
         try {
             server.close();
         } catch (IOException e) {

@@ -70,8 +70,9 @@ class VfioUserServerTest {
         assertThat(payload.getShort(0)).isZero();
         assertThat(payload.getShort(2)).as("minor: the smaller of 5 and ours").isEqualTo((short) VERSION_MINOR);
         String text = new String(hex(parts[1]), 4, payload.capacity() - 4, StandardCharsets.UTF_8);
-        assertThat(text).isEqualTo("{\"capabilities\":{\"max_msg_fds\":1024,\"max_data_xfer_size\":1048576,"
-                + "\"migration\":{\"pgsize\":4096}}}\0");
+        assertThat(text).as("no more than QEMU's 16 descriptors, no migration").isEqualTo(
+                "{\"capabilities\":{\"max_msg_fds\":16,\"max_data_xfer_size\":1048576,"
+                + "\"pgsizes\":4096,\"max_dma_maps\":65535}}\0");
         assertThat(pair.connection.clientMaxDataXfer()).isEqualTo(65536);
     }
 
