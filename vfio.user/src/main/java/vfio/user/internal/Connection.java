@@ -557,29 +557,45 @@ final class Connection implements Runnable {
      * descriptor of the file behind it (offset 0: the file's bytes are the region's, sparse
      * areas included); a region with no such file is reached by REGION_READ/WRITE only.
      */
+    /**
+     * GET_REGION_INFO as user space asks the kernel: the fixed struct first, which tells the
+     * size the region's capabilities need, then that size. The reply is what is needed, its
+     * argsz that size (or, when the client left less room, the bare struct saying how much).
+     */
     private VfioUserMessage regionInfo(VfioUserMessage m) {
         ByteBuffer p = VfioUserChannel.require(m, REGION_INFO_SIZE, "vfio_region_info");
-        int argsz = p.getInt(p.position());
+        long argsz = Integer.toUnsignedLong(p.getInt(p.position()));
         if (argsz < REGION_INFO_SIZE) {
             throw new ErrnoException(Errno.EINVAL, "GET_REGION_INFO argsz " + argsz + " < " + REGION_INFO_SIZE);
         }
         int index = p.getInt(p.position() + 8);
-        int room = Math.min(argsz, MAX_REGION_INFO);
-        ByteBuffer arg = ByteBuffer.allocate(room).order(ByteOrder.LITTLE_ENDIAN);
-        arg.putInt(0, room).putInt(8, index);
-        device.ioctl(Vfio.VFIO_DEVICE_GET_REGION_INFO, arg);
+        ByteBuffer arg = regionInfo(index, REGION_INFO_SIZE);
         int needed = arg.getInt(0);
+        if (needed > REGION_INFO_SIZE) {
+            if (needed > MAX_REGION_INFO) {
+                throw new ErrnoException(Errno.EINVAL, "region " + index + " info needs " + needed + " bytes");
+            }
+            if (argsz >= needed) {
+                arg = regionInfo(index, needed);
+            }
+        }
         int flags = arg.getInt(4);
-        ByteBuffer reply = arg.slice(0, Math.min(room, needed));
         if ((flags & Vfio.VFIO_REGION_INFO_FLAG_MMAP) != 0) {
             java.util.Optional<FileDescriptor> file = device.regionFile(index);
             if (file.isPresent()) {
                 arg.putLong(24, 0);
-                return VfioUserMessage.reply(m, reply, file.get());
+                return VfioUserMessage.reply(m, arg, file.get());
             }
             arg.putInt(4, flags & ~Vfio.VFIO_REGION_INFO_FLAG_MMAP);
         }
-        return VfioUserMessage.reply(m, reply);
+        return VfioUserMessage.reply(m, arg);
+    }
+
+    private ByteBuffer regionInfo(int index, int room) {
+        ByteBuffer arg = ByteBuffer.allocate(room).order(ByteOrder.LITTLE_ENDIAN);
+        arg.putInt(0, room).putInt(8, index);
+        device.ioctl(Vfio.VFIO_DEVICE_GET_REGION_INFO, arg);
+        return arg;
     }
 
     /**
@@ -635,14 +651,15 @@ final class Connection implements Runnable {
                 }
             }
         } else {
-            int dataSize = dataType == Vfio.VFIO_IRQ_SET_DATA_BOOL ? count : 0;
-            if (dataSize < 0 || p.remaining() < IRQ_SET_SIZE + dataSize) {
+            // count is a u32 from the wire: sized in long, so no count can wrap the check
+            long dataSize = dataType == Vfio.VFIO_IRQ_SET_DATA_BOOL ? Integer.toUnsignedLong(count) : 0;
+            if (p.remaining() < IRQ_SET_SIZE + dataSize) {
                 throw new ErrnoException(Errno.EINVAL, "SET_IRQS with " + Integer.toUnsignedString(count)
                         + " booleans has " + (p.remaining() - IRQ_SET_SIZE) + " bytes of data");
             }
             closeFds(m.fds());
-            arg = ByteBuffer.allocate(IRQ_SET_SIZE + dataSize).order(ByteOrder.LITTLE_ENDIAN);
-            arg.put(IRQ_SET_SIZE, p, base + IRQ_SET_SIZE, dataSize);
+            arg = ByteBuffer.allocate(IRQ_SET_SIZE + (int) dataSize).order(ByteOrder.LITTLE_ENDIAN);
+            arg.put(IRQ_SET_SIZE, p, base + IRQ_SET_SIZE, (int) dataSize);
             fillIrqSet(arg, flags, index, start, count);
             device.ioctl(Vfio.VFIO_DEVICE_SET_IRQS, arg);
             if (dataType == Vfio.VFIO_IRQ_SET_DATA_NONE && count == 0

@@ -121,6 +121,37 @@ class VfioUserServerTest {
     }
 
     @Test
+    void sizesFromTheWireAreCheckedWithoutOverflow() throws Exception {
+        version();
+        // SET_IRQS DATA_BOOL | ACTION_TRIGGER with a count near 2^31 and one byte of data: EINVAL,
+        // and the connection goes on (it overflowed the bounds check and dropped the connection)
+        assertThat(exchange(20, VFIO_USER_DEVICE_SET_IRQS, "15000000 22000000 00000000 00000000 ffffff7f 01"))
+                .isEqualTo("14000800100000002100000016000000|");
+        assertThat(exchange(21, VFIO_USER_DEVICE_SET_IRQS, "15000000 22000000 00000000 00000000 ffffffff 01"))
+                .isEqualTo("15000800100000002100000016000000|");
+        assertThat(exchange(22, VFIO_USER_DEVICE_GET_INFO, "10000000 00000000 00000000 00000000"))
+                .startsWith("16000400200000000100000000000000|");
+    }
+
+    @Test
+    void regionInfoRepliesWithTheSizeNeededNotTheClientsArgsz() throws Exception {
+        version();
+        String config = "03000000" + "07000000" + "00000000" + "0001000000000000" + "0000000000070000";
+        // argsz 64 KiB: the reply is the 32 bytes the region needs, argsz 32
+        assertThat(exchange(3, VFIO_USER_DEVICE_GET_REGION_INFO,
+                "00000100 00000000 07000000 00000000 0000000000000000 0000000000000000"))
+                .isEqualTo("03000500300000000100000000000000|20000000" + config);
+        // argsz >= 2^31 is a large unsigned size, not a negative one
+        assertThat(exchange(4, VFIO_USER_DEVICE_GET_REGION_INFO,
+                "00000080 00000000 07000000 00000000 0000000000000000 0000000000000000"))
+                .isEqualTo("04000500300000000100000000000000|20000000" + config);
+        // below the struct: EINVAL
+        assertThat(exchange(5, VFIO_USER_DEVICE_GET_REGION_INFO,
+                "1f000000 00000000 07000000 00000000 0000000000000000 0000000000000000"))
+                .isEqualTo("05000500100000002100000016000000|");
+    }
+
+    @Test
     void errorsAreTheHeaderAloneWithTheErrno() throws Exception {
         version();
         // flags = reply | error (0x21), error = errno
