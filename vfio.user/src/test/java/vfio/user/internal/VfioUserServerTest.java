@@ -3,14 +3,24 @@ package vfio.user.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static vfio.user.VfioUser.*;
 
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import vfio.user.VfioUserMessage;
 
@@ -131,6 +141,50 @@ class VfioUserServerTest {
                 .isEqualTo("15000800100000002100000016000000|");
         assertThat(exchange(22, VFIO_USER_DEVICE_GET_INFO, "10000000 00000000 00000000 00000000"))
                 .startsWith("16000400200000000100000000000000|");
+    }
+
+    @Test
+    void onlyRegularFilesAreMappedAndNoneIsGrown(@TempDir Path dir) throws Exception {
+        version();
+        // a FIFO whose writer is gone: opening it to map would block the connection for good
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        CompletableFuture<FileInputStream> reader = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new FileInputStream(fifo.toFile());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        new FileOutputStream(fifo.toFile()).close();
+        try (FileInputStream fifoReader = reader.get(10, TimeUnit.SECONDS)) {
+            FileDescriptor fd = fifoReader.getFD();
+            String reply = CompletableFuture.supplyAsync(() -> sendWithFd(30, VFIO_USER_DMA_MAP,
+                    "20000000 01000000 0000000000000000 0000100000000000 0010000000000000", fd))
+                    .get(10, TimeUnit.SECONDS);
+            assertThat(reply).as("EINVAL at once").isEqualTo("1e000200100000002100000016000000|");
+        }
+        // a writable map past the end of a 4 KiB file: refused, the file keeps its size
+        Path file = Files.write(dir.resolve("ram"), new byte[4096]);
+        try (FileInputStream ram = new FileInputStream(file.toFile())) {
+            assertThat(sendWithFd(31, VFIO_USER_DMA_MAP,
+                    "20000000 03000000 0000000000000000 0000100000000000 0020000000000000", ram.getFD()))
+                    .isEqualTo("1f000200100000002100000016000000|");
+        }
+        assertThat(Files.size(file)).isEqualTo(4096);
+        assertThat(exchange(32, VFIO_USER_DEVICE_GET_INFO, "10000000 00000000 00000000 00000000"))
+                .as("the connection goes on").startsWith("20000400200000000100000000000000|");
+    }
+
+    /** Like {@link #exchange}, with a descriptor passed along. */
+    private String sendWithFd(int id, int command, String payloadHex, FileDescriptor fd) {
+        try {
+            pair.client.send(VfioUserMessage.command(id, command, ByteBuffer.wrap(hex(payloadHex)), fd));
+            VfioUserMessage reply = pair.client.receive(MAX_MESSAGE_SIZE);
+            return hex(reply.header()) + "|" + hex(reply.payload());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test
