@@ -3,7 +3,6 @@ package vfio.user.internal;
 import static vfio.user.VfioUser.*;
 
 import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -87,39 +86,29 @@ final class Connection implements Runnable {
     private record DmaMapping(long address, long size, MappedByteBuffer memory) {
     }
 
-    /** A device-side eventfd whose signals are written to the client's eventfd. */
+    /**
+     * A device-side eventfd whose signals are written to the client's descriptor. Devices signal
+     * under their own locks, so a signal must never block: the client's descriptor is an
+     * eventfd, whose 8-byte write never blocks, or a socket (the Java client's stand-in for
+     * one), written without blocking; a signal it has no room for is dropped, as an eventfd's
+     * reader that never reads sees only that the count is not zero. Anything else is EINVAL
+     * (a pipe or FIFO nobody reads would block the device, and the release after it).
+     */
     private static final class ForwardedEventFd {
-        final FileOutputStream out;
+        private final Descriptors.Signal out;
         final EventFd eventFd;
-        volatile boolean closed;
 
         ForwardedEventFd(FileDescriptor fd) {
-            this.out = new FileOutputStream(fd);
-            this.eventFd = new EventFd(this::forward);
-        }
-
-        /** eventfd semantics: one 8-byte write of the increment. Never blocks on an eventfd. */
-        private void forward(long n) {
-            if (closed) {
-                return;
-            }
-            byte[] value = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n).array();
             try {
-                synchronized (out) {
-                    out.write(value);
-                }
+                this.out = Descriptors.signalling(fd);
             } catch (IOException e) {
-                // the client closed its end: interrupts have nowhere to go
+                throw new ErrnoException(Errno.EINVAL, "SET_IRQS descriptor: " + e.getMessage(), e);
             }
+            this.eventFd = new EventFd(out::signal);
         }
 
         void close() {
-            closed = true;
-            try {
-                out.close();
-            } catch (IOException e) {
-                // already closed
-            }
+            out.close();
         }
     }
 
@@ -623,14 +612,22 @@ final class Connection implements Runnable {
             }
             arg = ByteBuffer.allocate(IRQ_SET_SIZE + 4 * count).order(ByteOrder.LITTLE_ENDIAN);
             List<ForwardedEventFd> added = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                if (fds.isEmpty()) {
-                    arg.putInt(IRQ_SET_SIZE + 4 * i, -1);
-                } else {
-                    ForwardedEventFd f = new ForwardedEventFd(fds.get(i));
-                    added.add(f);
-                    arg.putInt(IRQ_SET_SIZE + 4 * i, files.install(f.eventFd));
+            try {
+                for (int i = 0; i < count; i++) {
+                    if (fds.isEmpty()) {
+                        arg.putInt(IRQ_SET_SIZE + 4 * i, -1);
+                    } else {
+                        ForwardedEventFd f = new ForwardedEventFd(fds.get(i));
+                        added.add(f);
+                        arg.putInt(IRQ_SET_SIZE + 4 * i, files.install(f.eventFd));
+                    }
                 }
+            } catch (ErrnoException e) {
+                added.forEach(f -> {
+                    files.forget(f.eventFd);
+                    f.close();
+                });
+                throw e;
             }
             fillIrqSet(arg, flags, index, start, count);
             try {

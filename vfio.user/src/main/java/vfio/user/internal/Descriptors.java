@@ -3,6 +3,8 @@ package vfio.user.internal;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -11,6 +13,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.FileDescriptorCast;
 
 import mdev.core.Errno;
@@ -54,6 +57,108 @@ public final class Descriptors {
         for (FileDescriptor fd : fds) {
             try {
                 new FileOutputStream(fd).close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+    }
+
+    /** Where a forwarded interrupt goes: {@link #signal} adds to the peer's count, never blocking. */
+    public interface Signal {
+        void signal(long n);
+
+        void close();
+    }
+
+    /**
+     * A {@link Signal} writing eventfd increments to {@code fd}, which must be an eventfd or a
+     * UNIX socket (told by its /proc/self/fd link, without touching it); the descriptor is the
+     * signal's from then on.
+     */
+    public static Signal signalling(FileDescriptor fd) throws IOException {
+        int number = FileDescriptorCast.using(fd).as(Integer.class);
+        String kind = Files.readSymbolicLink(Path.of("/proc/self/fd/" + number)).toString();
+        if (kind.equals("anon_inode:[eventfd]")) {
+            return new EventFdSignal(new FileOutputStream(fd));
+        }
+        if (kind.startsWith("socket:")) {
+            // a channel of its own on a duplicate: closing fd cannot close a number it still uses
+            AFUNIXSocketChannel socket = FileDescriptorCast.duplicating(fd).as(AFUNIXSocketChannel.class);
+            close(List.of(fd));
+            socket.configureBlocking(false);
+            return new SocketSignal(socket);
+        }
+        close(List.of(fd));
+        throw new IOException("descriptor " + number + " (" + kind + ") is no eventfd nor socket");
+    }
+
+    /** An eventfd: one 8-byte write of the increment, which blocks only past a count of 2^64 - 2. */
+    private static final class EventFdSignal implements Signal {
+        private final FileOutputStream out;
+        private final byte[] value = new byte[8];
+        private volatile boolean closed;
+
+        EventFdSignal(FileOutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public synchronized void signal(long n) {
+            if (closed) {
+                return;
+            }
+            ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n);
+            try {
+                out.write(value);
+            } catch (IOException e) {
+                // the client closed its end: interrupts have nowhere to go
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            try {
+                out.close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+    }
+
+    /**
+     * A socket written without blocking. An increment goes whole or not at all: when the
+     * socket has no room the peer has not read the last ones, and this one is dropped; a part
+     * the socket took is finished before the next, so the stream stays in 8-byte steps.
+     */
+    private static final class SocketSignal implements Signal {
+        private final AFUNIXSocketChannel socket;
+        private final ByteBuffer value = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).limit(0);
+
+        SocketSignal(AFUNIXSocketChannel socket) {
+            this.socket = socket;
+        }
+
+        @Override
+        public synchronized void signal(long n) {
+            try {
+                if (value.hasRemaining() && socket.write(value) >= 0 && value.hasRemaining()) {
+                    return;   // still no room for the rest of the last one
+                }
+                value.clear().putLong(0, n);
+                socket.write(value);
+                if (value.position() == 0) {
+                    value.limit(0);   // no room at all: dropped
+                }
+            } catch (IOException e) {
+                value.limit(0);   // the client closed its end
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                socket.close();
             } catch (IOException e) {
                 // already closed
             }

@@ -7,6 +7,7 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketPair;
 
 import vfio.user.VfioUserMessage;
 
@@ -174,6 +177,40 @@ class VfioUserServerTest {
         assertThat(Files.size(file)).isEqualTo(4096);
         assertThat(exchange(32, VFIO_USER_DEVICE_GET_INFO, "10000000 00000000 00000000 00000000"))
                 .as("the connection goes on").startsWith("20000400200000000100000000000000|");
+    }
+
+    @Test
+    void interruptsNeverBlockOnAClientThatDoesNotRead(@TempDir Path dir) throws Exception {
+        version();
+        // INTx to one end of a socket pair whose other end nobody reads
+        try (AFUNIXSocketPair<AFUNIXSocketChannel> unread = AFUNIXSocketPair.open()) {
+            assertThat(sendWithFd(40, VFIO_USER_DEVICE_SET_IRQS, "18000000 24000000 00000000 00000000 01000000",
+                    unread.getSocket2().getFileDescriptor())).isEqualTo("28000800100000000100000000000000|");
+            // each doorbell write signals INTx under the device's lock: far more than a socket buffer holds
+            String replies = CompletableFuture.supplyAsync(() -> {
+                String last = "";
+                for (int i = 0; i < 20_000; i++) {
+                    last = exchangeUnchecked(41, VFIO_USER_REGION_WRITE, "1000000000000000 00000000 01000000 01");
+                }
+                return last;
+            }).get(60, TimeUnit.SECONDS);
+            assertThat(replies).as("every write answered").startsWith("29000a00");
+        }
+        // a FIFO is no eventfd nor socket: refused (a write to it blocks once its buffer is full)
+        Path fifo = dir.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        try (RandomAccessFile both = new RandomAccessFile(fifo.toFile(), "rw")) {
+            assertThat(sendWithFd(42, VFIO_USER_DEVICE_SET_IRQS, "18000000 24000000 00000000 00000000 01000000",
+                    both.getFD())).isEqualTo("2a000800100000002100000016000000|");
+        }
+    }
+
+    private String exchangeUnchecked(int id, int command, String payloadHex) {
+        try {
+            return exchange(id, command, payloadHex);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Like {@link #exchange}, with a descriptor passed along. */
