@@ -78,6 +78,20 @@ final class Connection implements Runnable {
     private final AtomicInteger unexpected = new AtomicInteger();
     /** Client commands in arrival order, for the worker; a null-payload poison ends it. */
     private final BlockingQueue<VfioUserMessage> commands = new LinkedBlockingQueue<>();
+    /**
+     * Bytes of the commands queued for the worker, bounded by {@link #MAX_QUEUED_BYTES}: when
+     * full the reader stops reading the socket until the worker catches up (backpressure; a
+     * client that pipelines without reading replies only fills its own socket).
+     */
+    private final QueuedBytes queued = new QueuedBytes();
+    static final long MAX_QUEUED_BYTES = 8L << 20;
+
+    /** Guarded by itself. */
+    private static final class QueuedBytes {
+        long now;
+        /** The most ever queued at once, for tests. */
+        long highWater;
+    }
     private static final VfioUserMessage END = VfioUserMessage.command(0, 0, ByteBuffer.allocate(0));
     /** How long a DMA_READ/DMA_WRITE waits for the client. */
     private static final long DMA_TIMEOUT_SECONDS = 30;
@@ -151,6 +165,10 @@ final class Connection implements Runnable {
                     new ErrnoException(Errno.EIO, "the vfio-user client of " + uuid + " went away")));
             commands.clear();
             commands.add(END);
+            synchronized (queued) {
+                queued.now = 0;
+                queued.notifyAll();
+            }
             if (worker != null) {
                 try {
                     worker.join(DMA_TIMEOUT_SECONDS * 1000);
@@ -203,7 +221,57 @@ final class Connection implements Runnable {
                 waiting.complete(m);
                 continue;
             }
+            if (!reserve(m.size())) {
+                return;
+            }
             commands.add(m);
+        }
+    }
+
+    /**
+     * Room in the queue for a command of {@code size} bytes: waits while it is full. While the
+     * client owes a reply to a server-to-client command the reader must go on reading to find
+     * it, so then the queue may take twice as much before the client is dropped: a client that
+     * floods commands while withholding a DMA reply.
+     */
+    private boolean reserve(int size) throws IOException {
+        synchronized (queued) {
+            while (queued.now > 0 && queued.now + size > MAX_QUEUED_BYTES) {
+                if (!pending.isEmpty()) {
+                    if (queued.now + size > 2 * MAX_QUEUED_BYTES) {
+                        LOG.log(Level.WARNING, "vfio-user client of " + uuid + " queued more than "
+                                + (2 * MAX_QUEUED_BYTES >> 20) + " MiB of commands while owing a reply; closing");
+                        return false;
+                    }
+                    break;
+                }
+                if (channel.isClosed()) {
+                    throw new IOException("closed");
+                }
+                try {
+                    queued.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+            queued.now += size;
+            queued.highWater = Math.max(queued.highWater, queued.now);
+            return true;
+        }
+    }
+
+    private void dequeued(VfioUserMessage m) {
+        synchronized (queued) {
+            queued.now -= m.size();
+            queued.notifyAll();
+        }
+    }
+
+    /** The most bytes of commands ever queued at once (tests check the bound). */
+    long queuedBytesHighWater() {
+        synchronized (queued) {
+            return queued.highWater;
         }
     }
 
@@ -215,6 +283,7 @@ final class Connection implements Runnable {
                 if (m == END) {
                     return;
                 }
+                dequeued(m);
                 VfioUserMessage reply;
                 boolean handshakeFailed = false;
                 try {

@@ -205,6 +205,35 @@ class VfioUserServerTest {
         }
     }
 
+    @Test
+    void aClientPipeliningWithoutReadingRepliesFillsOnlyABoundedQueue() throws Exception {
+        version();
+        // 4 KiB reads whose replies nobody reads soon block the worker's sends; each is followed
+        // by a 1 MiB write, which the reader would queue without end
+        ByteBuffer read4k = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
+        read4k.putShort(0, (short) 50).putShort(2, (short) VFIO_USER_REGION_READ).putInt(4, 32)
+                .putLong(16, 0).putInt(24, 0).putInt(28, 4096);
+        int big = 1 << 20;
+        ByteBuffer write1m = ByteBuffer.allocate(big).order(ByteOrder.LITTLE_ENDIAN);
+        write1m.putShort(0, (short) 51).putShort(2, (short) VFIO_USER_REGION_WRITE).putInt(4, big)
+                .putLong(16, 0).putInt(24, 0).putInt(28, big - 32);
+        Thread flood = new Thread(() -> {
+            try {
+                for (int i = 0; i < 64; i++) {
+                    pair.client.writeRaw(read4k.array());
+                    pair.client.writeRaw(write1m.array());
+                }
+            } catch (IOException closed) {
+                // the test closes the client while this thread is blocked writing
+            }
+        });
+        flood.setDaemon(true);
+        flood.start();
+        flood.join(3_000);
+        assertThat(pair.connection.queuedBytesHighWater()).as("bytes of commands queued at once")
+                .isGreaterThan(Connection.MAX_QUEUED_BYTES / 2).isLessThanOrEqualTo(Connection.MAX_QUEUED_BYTES);
+    }
+
     private String exchangeUnchecked(int id, int command, String payloadHex) {
         try {
             return exchange(id, command, payloadHex);
