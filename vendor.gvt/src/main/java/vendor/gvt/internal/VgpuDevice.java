@@ -405,7 +405,16 @@ final class VgpuDevice implements VfioDeviceOps, VfioDeviceIoctls {
         checkAlive();
         powerOn();
         if (aperture != null) {
-            java.util.Arrays.fill(aperture.array(), (byte) 0);
+            clear(aperture);
+        }
+    }
+
+    private static final byte[] ZEROS = new byte[4096];
+
+    /** Zeroes a buffer that may have no array (the aperture is a window of a mapped file). */
+    private static void clear(ByteBuffer memory) {
+        for (int at = 0; at < memory.capacity(); at += ZEROS.length) {
+            memory.put(at, ZEROS, 0, Math.min(ZEROS.length, memory.capacity() - at));
         }
     }
 }

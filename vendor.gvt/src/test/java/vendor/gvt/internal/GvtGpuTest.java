@@ -204,6 +204,9 @@ class GvtGpuTest {
         assertErrno(Errno.EINVAL, () -> vgpu.mmap(VfioRegions.position(0, 0), 4096));
         assertThat(vgpu.getRegionInfo(2).size()).isEqualTo(512 * MB);
         assertThat(vgpu.getRegionInfo(2).flags() & Vfio.VFIO_REGION_INFO_FLAG_MMAP).isNotZero();
+        // reset clears the aperture, mapped memory included (it threw on the file-backed aperture)
+        vgpu.reset();
+        assertThat(map.getInt(16)).as("the mapping sees the cleared slice").isZero();
         gpu.remove(slot);
         assertErrno(Errno.ENODEV, () -> read32(vgpu, 0, 0x2030));
     }
