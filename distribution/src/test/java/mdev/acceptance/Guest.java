@@ -97,12 +97,16 @@ final class Guest implements AutoCloseable {
         return Files.exists(live) ? Files.readString(live, StandardCharsets.ISO_8859_1) : "";
     }
 
-    /** Waits until the console shows {@code line} {@code times} times; fails naming the console file. */
-    String awaitConsole(String line, int times, Duration timeout) throws IOException, InterruptedException {
+    /**
+     * Waits until the console shows a line starting with {@code line} {@code times} times after
+     * its first {@code from} characters; returns the console from there. Fails naming the console.
+     */
+    String awaitConsole(String line, int times, int from, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            String text = console();
-            if (text.lines().filter(l -> l.strip().equals(line)).count() >= times) {
+            String all = console();
+            String text = all.substring(Math.min(from, all.length()));
+            if (text.lines().filter(l -> l.strip().startsWith(line)).count() >= times) {
                 return text;
             }
             if (!qemu.isAlive() || System.nanoTime() > deadline) {

@@ -12,42 +12,98 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real guests on devices served by the built jar: QEMU's vfio-user-pci and a Linux guest's own
- * drivers (8250_pci for the mtty card), as a user runs them. The guest's console is
- * {@code console.log} in the test's directory, named in every failure.
+ * drivers (8250_pci for mtty cards), as a user runs them. The guest drives every port it finds
+ * in rounds (see src/test/guest/mtty-init.sh); its console is kept in target/guest-logs, named
+ * in every failure.
  */
 class GuestIT {
     private static final Duration BOOT = Duration.ofSeconds(90);
     private static final String CARD = "83b8f4f2-509f-382f-3c1e-e6bfe0fa5001";
+    private static final String SINGLE = "83b8f4f2-509f-382f-3c1e-e6bfe0fa5002";
+
+    private static String init() throws Exception {
+        return Files.readString(Distribution.SCRIPTS.resolveSibling("guest").resolve("mtty-init.sh"));
+    }
 
     @Test
     void linuxDrivesAnMttyCardOverVfioUser(@TempDir Path dir) throws Exception {
-        String init = Files.readString(Distribution.SCRIPTS.resolveSibling("guest").resolve("mtty-init.sh"));
         try (Distribution.Shell shell = new Distribution(dir).openShell()) {
             shell.command("mdev:create mtty mtty-2 " + CARD);
             assertThat(shell.command("vfio-user:serve " + CARD + " " + dir.resolve("mtty.sock")))
                     .startsWith("serving " + CARD);
 
             // guest RAM a shared memfd: DMA maps come with descriptors
-            try (Guest guest = Guest.boot("mtty-shared-memory", dir, init, true, "mtty.sock")) {
-                String console = guest.awaitConsole("GUEST DONE", 1, BOOT);
-                assertBothPortsLoopBack(console, guest);
-
+            try (Guest guest = Guest.boot("mtty-shared-memory", dir, init(), true, "mtty.sock")) {
+                assertPortsLoopBack(firstRound(guest, 1), guest, 2);
                 // system_reset resets the device (DEVICE_RESET); the guest boots and drives it again
                 guest.monitor("system_reset");
-                console = guest.awaitConsole("GUEST DONE", 2, BOOT);
-                assertBothPortsLoopBack(console.substring(console.indexOf("GUEST DONE") + 10), guest);
+                assertPortsLoopBack(firstRound(guest, 2), guest, 2);
                 assertThat(guest.quit()).as("QEMU's exit status").isZero();
             }
 
             // a second QEMU at once, its RAM private: DMA maps without descriptors
-            try (Guest guest = Guest.boot("mtty-private-memory", dir, init, false, "mtty.sock")) {
-                assertBothPortsLoopBack(guest.awaitConsole("GUEST DONE", 1, BOOT), guest);
+            try (Guest guest = Guest.boot("mtty-private-memory", dir, init(), false, "mtty.sock")) {
+                assertPortsLoopBack(firstRound(guest, 1), guest, 2);
                 assertThat(guest.quit()).isZero();
             }
             awaitOutput(shell, "vfio-user:list", "mtty.sock " + CARD + " waiting");
             assertThat(shell.command("vfio-user:unserve " + dir.resolve("mtty.sock"))).startsWith("unserved");
             assertThat(shell.command("mdev:remove " + CARD)).as("released by the last client").isBlank();
         }
+    }
+
+    @Test
+    void twoCardsInOneGuestAndTheirVendorStoppedUnderIt(@TempDir Path dir) throws Exception {
+        try (Distribution.Shell shell = new Distribution(dir).openShell()) {
+            shell.command("mdev:create mtty mtty-2 " + CARD);
+            shell.command("mdev:create mtty mtty-1 " + SINGLE);
+            shell.command("vfio-user:serve " + CARD + " " + dir.resolve("card.sock"));
+            shell.command("vfio-user:serve " + SINGLE + " " + dir.resolve("single.sock"));
+
+            try (Guest guest = Guest.boot("two-cards", dir, init(), true, "card.sock", "single.sock")) {
+                assertPortsLoopBack(firstRound(guest, 1), guest, 3);
+
+                // the vendor goes while the guest uses its cards: the devices go with it
+                assertThat(shell.command("stop samples.mtty")).isBlank();
+                assertThat(shell.command("mdev:list")).doesNotContain(CARD, SINGLE);
+                int stopped = guest.console().length();
+                String after = guest.awaitConsole("GUEST DONE", 2, stopped, BOOT);
+                assertThat(after.lines().filter(l -> l.startsWith("LOOP ")))
+                        .as("no port loops back once its device is gone (console: %s)", guest.console)
+                        .isNotEmpty().noneMatch(l -> l.matches("LOOP (ttyS\\d+) hello from \\1"));
+                assertThat(guest.running()).as("QEMU survives its devices").isTrue();
+                assertThat(guest.quit()).isZero();
+            }
+
+            // the vendor back: devices made and served again work in a new guest
+            assertThat(shell.command("start " + bundleId(shell, "samples.mtty"))).isBlank();
+            shell.command("vfio-user:unserve " + dir.resolve("card.sock"));
+            shell.command("vfio-user:unserve " + dir.resolve("single.sock"));
+            shell.command("mdev:create mtty mtty-2 " + CARD);
+            assertThat(shell.command("vfio-user:serve " + CARD + " " + dir.resolve("card.sock"))).startsWith("serving");
+            try (Guest guest = Guest.boot("vendor-back", dir, init(), true, "card.sock")) {
+                assertPortsLoopBack(firstRound(guest, 1), guest, 2);
+                assertThat(guest.quit()).isZero();
+            }
+        }
+    }
+
+    /** The console of the first round of the {@code boot}-th boot: from its "GUEST UP" to its first "GUEST DONE". */
+    private static String firstRound(Guest guest, int boot) throws Exception {
+        String all = guest.awaitConsole("GUEST UP", boot, 0, BOOT);
+        int up = -1;
+        for (int i = 0; i < boot; i++) {
+            up = all.indexOf("GUEST UP", up + 1);
+        }
+        String round = guest.awaitConsole("GUEST DONE", 1, up, BOOT);
+        return round.substring(0, round.indexOf("GUEST DONE"));
+    }
+
+    private static String bundleId(Distribution.Shell shell, String symbolicName) throws Exception {
+        String listed = shell.command("lb -s " + symbolicName);
+        java.util.regex.Matcher id = java.util.regex.Pattern.compile("(?m)^\\s*(\\d+)\\|.*" + symbolicName).matcher(listed);
+        assertThat(id.find()).as("lb -s %s: %s", symbolicName, listed).isTrue();
+        return id.group(1);
     }
 
     /** Releasing a client follows the end of its socket: what the shell says catches up at once. */
@@ -60,16 +116,16 @@ class GuestIT {
         assertThat(said).as(command).contains(expected);
     }
 
-    private static void assertBothPortsLoopBack(String console, Guest guest) {
-        List<String> lines = console.lines().map(String::strip).toList();
-        assertThat(lines).as("8250_pci bound both UARTs of the mtty card [4348:3253] (console: %s)", guest.console)
-                .filteredOn(l -> l.startsWith("PORT ")).hasSize(2)
+    private static void assertPortsLoopBack(String round, Guest guest, int ports) {
+        List<String> lines = round.lines().map(String::strip).toList();
+        assertThat(lines).as("8250_pci bound the UARTs of the mtty cards [4348:3253] (console: %s)", guest.console)
+                .filteredOn(l -> l.startsWith("PORT ")).hasSize(ports)
                 .allMatch(l -> l.matches("PORT ttyS\\d+ 0x4348:0x3253 0000:00:\\w\\w\\.0"));
         assertThat(lines).as("what each port sent came back (console: %s)", guest.console)
-                .filteredOn(l -> l.startsWith("LOOP ")).hasSize(2)
+                .filteredOn(l -> l.startsWith("LOOP ")).hasSize(ports)
                 .allMatch(l -> l.matches("LOOP (ttyS\\d+) hello from \\1"));
         assertThat(lines).as("each port took interrupts (console: %s)", guest.console)
-                .filteredOn(l -> l.startsWith("IRQ ")).hasSize(2)
+                .filteredOn(l -> l.startsWith("IRQ ")).hasSize(ports)
                 .allMatch(l -> l.matches("IRQ ttyS\\d+ [1-9]\\d*"));
     }
 }
