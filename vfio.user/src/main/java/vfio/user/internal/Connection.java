@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -97,7 +96,13 @@ final class Connection implements Runnable {
     private static final long DMA_TIMEOUT_SECONDS = 30;
 
     /** {@code memory} is null for memory reached by messages. */
-    private record DmaMapping(long address, long size, MappedByteBuffer memory) {
+    private record DmaMapping(long address, long size, NativeMapping memory) {
+        /** munmap of the client's memory: only once type1 and the VM have let go of it. */
+        void unmap() {
+            if (memory != null) {
+                memory.close();
+            }
+        }
     }
 
     /**
@@ -530,24 +535,31 @@ final class Connection implements Runnable {
             throw new ErrnoException(Errno.EEXIST, "DMA_MAP 0x" + Long.toHexString(address) + "+0x"
                     + Long.toHexString(size) + " overlaps a mapping");
         }
-        MappedByteBuffer memory = null;
+        NativeMapping memory = null;
         // the client's DMA address is both our VM address and the IOVA: the mapping is 1:1
         if (m.fds().isEmpty()) {
             // no descriptor: the memory is reached by DMA_READ/DMA_WRITE messages
             vm.attach(address, new ClientMemory(address, size));
         } else {
             memory = mapFd(m.fds().get(0), offset, size, (flags & DMA_FLAG_WRITE) != 0);
-            vm.attach(address, memory);
+            try {
+                vm.attach(address, memory.buffer());
+            } catch (ErrnoException e) {
+                memory.close();
+                throw e;
+            }
         }
+        DmaMapping mapping = new DmaMapping(address, size, memory);
         try {
             int mapFlags = ((flags & DMA_FLAG_READ) != 0 ? Vfio.VFIO_DMA_MAP_FLAG_READ : 0)
                     | ((flags & DMA_FLAG_WRITE) != 0 ? Vfio.VFIO_DMA_MAP_FLAG_WRITE : 0);
             container.mapDma(address, address, size, mapFlags);
         } catch (ErrnoException e) {
             vm.free(address);
+            mapping.unmap();
             throw e;
         }
-        dmaMaps.put(address, new DmaMapping(address, size, memory));
+        dmaMaps.put(address, mapping);
         return VfioUserMessage.reply(m, ByteBuffer.allocate(0));
     }
 
@@ -561,9 +573,9 @@ final class Connection implements Runnable {
     }
 
     /** mmap of the client's descriptor; the descriptor itself is closed once mapped. */
-    private static MappedByteBuffer mapFd(FileDescriptor fd, long offset, long size, boolean writable) {
+    private static NativeMapping mapFd(FileDescriptor fd, long offset, long size, boolean writable) {
         try {
-            return Descriptors.map(fd, offset, size, writable);
+            return Descriptors.mapNative(fd, offset, size, writable);
         } catch (IOException e) {
             throw new ErrnoException(Errno.EINVAL, "cannot map the DMA_MAP descriptor: " + e.getMessage(), e);
         }
@@ -584,10 +596,11 @@ final class Connection implements Runnable {
             throw new ErrnoException(Errno.EINVAL, "DMA_UNMAP 0x" + Long.toHexString(address) + "+0x"
                     + Long.toHexString(size) + " matches no mapping exactly");
         }
-        // unmapping notifies vendors, which unpin: nothing of the region stays in use
+        // unmapping notifies vendors, which unpin: nothing of the region stays in use, and the
+        // client's memory is unmapped before the reply, as the spec asks
         container.unmapDma(address, size);
         vm.free(address);
-        dmaMaps.remove(address);
+        dmaMaps.remove(address).unmap();
         ByteBuffer reply = ByteBuffer.allocate(DMA_UNMAP_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         reply.put(0, p, base, DMA_UNMAP_SIZE);
         return VfioUserMessage.reply(m, reply);
@@ -840,6 +853,7 @@ final class Connection implements Runnable {
         if (container != null) {
             container.close();   // unmaps every DMA mapping, frees PASIDs
         }
+        dmaMaps.values().forEach(DmaMapping::unmap);
         dmaMaps.clear();
     }
 }

@@ -27,22 +27,11 @@ public final class Descriptors {
     /**
      * Maps {@code size} bytes of the file at {@code offset} (through {@code /proc/self/fd}, since
      * a FileDescriptor alone gives no read-write channel) and closes the descriptor: the mapping
-     * stays. Only a regular file (memfd included) is mapped, and only within its size: its type
-     * and size are read with stat, which never blocks, before it is opened (opening a FIFO
-     * without a writer would block for good), and a writable map past the end would grow it.
+     * stays until the collector finds it (the client's mapping of a server's region).
      */
     public static MappedByteBuffer map(FileDescriptor fd, long offset, long size, boolean writable) throws IOException {
         try {
-            int number = FileDescriptorCast.using(fd).as(Integer.class);
-            Path self = Path.of("/proc/self/fd/" + number);
-            BasicFileAttributes attributes = Files.readAttributes(self, BasicFileAttributes.class);
-            if (!attributes.isRegularFile()) {
-                throw new ErrnoException(Errno.EINVAL, "descriptor " + number + " is no regular file or memfd");
-            }
-            if (offset < 0 || size < 0 || offset > attributes.size() - size) {
-                throw new ErrnoException(Errno.EINVAL, "0x" + Long.toHexString(size) + " bytes at 0x"
-                        + Long.toHexString(offset) + " are past the end of a file of 0x" + Long.toHexString(attributes.size()));
-            }
+            Path self = Path.of("/proc/self/fd/" + mappable(fd, offset, size));
             try (FileChannel file = writable ? FileChannel.open(self, StandardOpenOption.READ, StandardOpenOption.WRITE)
                     : FileChannel.open(self, StandardOpenOption.READ)) {
                 return file.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, offset, size);
@@ -50,6 +39,37 @@ public final class Descriptors {
         } finally {
             close(List.of(fd));
         }
+    }
+
+    /**
+     * Maps {@code size} bytes of the file at {@code offset} with mmap(2), unmapped when the
+     * mapping is closed, and closes the descriptor (the server's mapping of client memory).
+     */
+    static NativeMapping mapNative(FileDescriptor fd, long offset, long size, boolean writable) throws IOException {
+        try {
+            return NativeMapping.map(mappable(fd, offset, size), offset, size, writable);
+        } finally {
+            close(List.of(fd));
+        }
+    }
+
+    /**
+     * The descriptor's number, if it can be mapped: a regular file (memfd included) holding the
+     * whole range. Its type and size come from stat, which never blocks, before anything opens
+     * it (opening a FIFO without a writer blocks for good); a writable map past the end would
+     * grow the file.
+     */
+    private static int mappable(FileDescriptor fd, long offset, long size) throws IOException {
+        int number = FileDescriptorCast.using(fd).as(Integer.class);
+        BasicFileAttributes attributes = Files.readAttributes(Path.of("/proc/self/fd/" + number), BasicFileAttributes.class);
+        if (!attributes.isRegularFile()) {
+            throw new ErrnoException(Errno.EINVAL, "descriptor " + number + " is no regular file or memfd");
+        }
+        if (offset < 0 || size < 0 || offset > attributes.size() - size) {
+            throw new ErrnoException(Errno.EINVAL, "0x" + Long.toHexString(size) + " bytes at 0x"
+                    + Long.toHexString(offset) + " are past the end of a file of 0x" + Long.toHexString(attributes.size()));
+        }
+        return number;
     }
 
     /** Closes each descriptor; one already closed is skipped. */

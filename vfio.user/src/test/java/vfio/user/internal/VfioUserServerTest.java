@@ -242,6 +242,41 @@ class VfioUserServerTest {
         }
     }
 
+    @Test
+    void clientMemoryIsUnmappedBeforeTheUnmapReplyAndWhenTheClientGoes(@TempDir Path dir) throws Exception {
+        version();
+        Path ram = Files.write(dir.resolve("guest-ram"), new byte[64 * 1024]);
+        for (int i = 0; i < 32; i++) {
+            try (FileInputStream file = new FileInputStream(ram.toFile())) {
+                assertThat(sendWithFd(60, VFIO_USER_DMA_MAP,
+                        "20000000 01000000 0000000000000000 0000100000000000 0000010000000000", file.getFD()))
+                        .isEqualTo("3c000200100000000100000000000000|");
+            }
+            assertThat(mappingsOf(ram)).as("mapped").isEqualTo(1);
+            assertThat(exchange(61, VFIO_USER_DMA_UNMAP, "18000000 00000000 0000100000000000 0000010000000000"))
+                    .startsWith("3d000300280000000100000000000000|");
+            assertThat(mappingsOf(ram)).as("unmapped before the reply, round %d", i).isZero();
+        }
+        for (int i = 0; i < 4; i++) {
+            try (FileInputStream file = new FileInputStream(ram.toFile())) {
+                sendWithFd(62, VFIO_USER_DMA_MAP, "20000000 01000000 " + String.format("%016x", Long.reverseBytes(i * 0x4000L))
+                        + " 00000010" + String.format("%02x", i) + "000000 0040000000000000", file.getFD());
+            }
+        }
+        assertThat(mappingsOf(ram)).as("four maps of the file").isEqualTo(4);
+        pair.close();
+        assertThat(pair.ended(5)).isTrue();
+        assertThat(mappingsOf(ram)).as("all unmapped when the client went").isZero();
+    }
+
+    /** How many mappings of {@code file} this process has (/proc/self/maps). */
+    private static long mappingsOf(Path file) throws IOException {
+        String name = file.toRealPath().toString();
+        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.filter(l -> l.endsWith(name)).count();
+        }
+    }
+
     /** Like {@link #exchange}, with a descriptor passed along. */
     private String sendWithFd(int id, int command, String payloadHex, FileDescriptor fd) {
         try {
