@@ -293,6 +293,13 @@ public final class VfioIoctlCodec {
         };
         boolean[] bools = null;
         EventFd[] eventFds = null;
+        if (elementSize != 0 && count == 0) {
+            // count 0 is DATA_NONE's "disable the index"; every vfio-pci handler answers the other
+            // types without a vector EINVAL (vfio_pci_set_intx_trigger wants count 1, MSI cannot
+            // enable none), and no device should index an empty array
+            throw new ErrnoException(Errno.EINVAL, "vfio_irq_set count 0 with data type 0x" + Integer.toHexString(dataType)
+                    + " (only DATA_NONE takes no vector)");
+        }
         if (elementSize != 0) {
             long dataSize = (long) count * elementSize;
             if (Integer.toUnsignedLong(argsz) - IRQ_SET_MINSZ < dataSize) {

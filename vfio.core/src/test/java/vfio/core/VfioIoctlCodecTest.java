@@ -221,6 +221,10 @@ class VfioIoctlCodecTest {
         assertErrno(Errno.EBADF, () -> VfioIoctlCodec.dispatch(Vfio.VFIO_DEVICE_SET_IRQS, notOpen, files, device));
         ByteBuffer negative = bytes(24, 0, 0, 0, 0x24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff);
         assertErrno(Errno.EINVAL, () -> VfioIoctlCodec.dispatch(Vfio.VFIO_DEVICE_SET_IRQS, negative, files, device));
+        // no vector with eventfd or bool data: only DATA_NONE disables with count 0 (devices
+        // indexed the empty array; found by DescriptorFuzzTest)
+        assertErrno(Errno.EINVAL, () -> setIrqs(0x24, 0, 0, 0));
+        assertErrno(Errno.EINVAL, () -> setIrqs(0x22, 0, 0, 0));
         assertThat(device.sets).isEmpty();
     }
 
