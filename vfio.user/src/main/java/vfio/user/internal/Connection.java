@@ -231,6 +231,26 @@ final class Connection implements Runnable {
         }
     }
 
+    /**
+     * How long the worker keeps looking for the next command before it sleeps: a VMM's next
+     * command usually follows its last reply within a round trip, and finding it awake saves
+     * the wake-up that would otherwise be a third of a round trip (docs/performance.md).
+     */
+    private static final long SPIN_NANOS = 50_000;
+
+    /** The next command: spins a moment after the last one, then blocks. */
+    private VfioUserMessage next() throws InterruptedException {
+        long until = System.nanoTime() + SPIN_NANOS;
+        VfioUserMessage m;
+        while ((m = commands.poll()) == null) {
+            if (System.nanoTime() - until > 0) {
+                return commands.take();
+            }
+            Thread.onSpinWait();
+        }
+        return m;
+    }
+
     /** The most bytes of commands ever queued at once (tests check the bound). */
     long queuedBytesHighWater() {
         synchronized (queued) {
@@ -242,7 +262,7 @@ final class Connection implements Runnable {
     private void work() {
         try {
             while (true) {
-                VfioUserMessage m = commands.take();
+                VfioUserMessage m = next();
                 if (m == END) {
                     return;
                 }
