@@ -191,8 +191,9 @@ class DescriptorFuzzTest {
 
     @Test
     void seededRandomCommands() throws Exception {
-        Random random = new Random(0xf00d_0002L);
-        for (int round = 0; round < 40; round++) {
+        // longer on demand: mvn verify -pl vfio.user -Dvfio.user.fuzz.rounds=5000
+        Random random = new Random(Long.getLong("vfio.user.fuzz.seed", 0xf00d_0002L));
+        for (int round = 0, rounds = Integer.getInteger("vfio.user.fuzz.rounds", 40); round < rounds; round++) {
             List<Command> commands = new java.util.ArrayList<>();
             for (int n = 1 + random.nextInt(10); n > 0; n--) {
                 int command = COMMANDS[random.nextInt(COMMANDS.length)];
