@@ -55,10 +55,15 @@ class GuestIT {
     @Test
     void twoCardsInOneGuestAndTheirVendorStoppedUnderIt(@TempDir Path dir) throws Exception {
         try (Distribution.Shell shell = new Distribution(dir).openShell()) {
-            shell.command("mdev:create mtty mtty-2 " + CARD);
+            // the card as a user keeps one: defined auto (made whenever its parent is there) and
+            // its socket configured (served whenever the card exists)
+            assertThat(shell.command("mdevctl define -u " + CARD + " -p mtty -t mtty-2 --auto")).isBlank();
+            shell.command("mdevctl start -u " + CARD);
+            assertThat(shell.command("vfio-user:configure " + CARD + " " + dir.resolve("card.sock")))
+                    .startsWith("configured " + CARD);
             shell.command("mdev:create mtty mtty-1 " + SINGLE);
-            shell.command("vfio-user:serve " + CARD + " " + dir.resolve("card.sock"));
             shell.command("vfio-user:serve " + SINGLE + " " + dir.resolve("single.sock"));
+            awaitOutput(shell, "vfio-user:list", "card.sock " + CARD + " waiting");
 
             try (Guest guest = Guest.boot("two-cards", dir, init(), true, "card.sock", "single.sock")) {
                 assertPortsLoopBack(firstRound(guest, 1), guest, 3);
@@ -75,16 +80,15 @@ class GuestIT {
                 assertThat(guest.quit()).isZero();
             }
 
-            // the vendor back: devices made and served again work in a new guest
+            // the vendor back: the auto card is made again and its socket served again, by themselves
             assertThat(shell.command("start " + bundleId(shell, "samples.mtty"))).isBlank();
-            shell.command("vfio-user:unserve " + dir.resolve("card.sock"));
-            shell.command("vfio-user:unserve " + dir.resolve("single.sock"));
-            shell.command("mdev:create mtty mtty-2 " + CARD);
-            assertThat(shell.command("vfio-user:serve " + CARD + " " + dir.resolve("card.sock"))).startsWith("serving");
+            awaitOutput(shell, "vfio-user:list", "card.sock " + CARD + " waiting");
             try (Guest guest = Guest.boot("vendor-back", dir, init(), true, "card.sock")) {
                 assertPortsLoopBack(firstRound(guest, 1), guest, 2);
                 assertThat(guest.quit()).isZero();
             }
+            assertThat(shell.command("vfio-user:unconfigure " + dir.resolve("card.sock"))).startsWith("unconfigured");
+            awaitOutput(shell, "vfio-user:list", said -> !said.contains("card.sock"), "no card.sock");
         }
     }
 
@@ -106,14 +110,22 @@ class GuestIT {
         return id.group(1);
     }
 
-    /** Releasing a client follows the end of its socket: what the shell says catches up at once. */
+    /**
+     * What follows asynchronously (a client's release after its socket ends, SCR acting on a
+     * configuration, an auto-start) shows in the shell's answers within seconds.
+     */
     private static void awaitOutput(Distribution.Shell shell, String command, String expected) throws Exception {
-        String said = "";
-        for (int i = 0; i < 50 && !said.contains(expected); i++) {
+        awaitOutput(shell, command, said -> said.contains(expected), expected);
+    }
+
+    private static void awaitOutput(Distribution.Shell shell, String command, java.util.function.Predicate<String> done,
+            String what) throws Exception {
+        String said = shell.command(command);
+        for (int i = 0; i < 100 && !done.test(said); i++) {
             Thread.sleep(100);
             said = shell.command(command);
         }
-        assertThat(said).as(command).contains(expected);
+        assertThat(said).as("%s: %s", command, what).matches(done);
     }
 
     private static void assertPortsLoopBack(String round, Guest guest, int ports) {

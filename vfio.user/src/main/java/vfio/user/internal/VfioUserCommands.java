@@ -37,7 +37,7 @@ public final class VfioUserCommands {
         return "serving " + uuid + " on " + Path.of(path).toAbsolutePath().normalize();
     }
 
-    private static UUID uuid(String text) {
+    static UUID uuid(String text) {
         if (!text.matches("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")) {
             throw new ErrnoException(Errno.EINVAL, "'" + text + "' is not a UUID");
         }

@@ -5,7 +5,6 @@ import static vfio.user.VfioUser.*;
 
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -54,19 +53,9 @@ class DescriptorFuzzTest {
         ram = Files.write(dir.resolve("ram"), new byte[64 * 1024]);
         file = new FileInputStream(ram.toFile());
         Path fifo = dir.resolve("fifo");
-        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        TestDescriptors.mkfifo(fifo);
         fifoBothEnds = new RandomAccessFile(fifo.toFile(), "rw");
-        Path lonely = dir.resolve("lonely");
-        assertThat(new ProcessBuilder("mkfifo", lonely.toString()).start().waitFor()).isZero();
-        CompletableFuture<FileInputStream> reader = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new FileInputStream(lonely.toFile());
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-        new FileOutputStream(lonely.toFile()).close();   // the writer goes at once
-        fifoNoWriter = reader.get(10, TimeUnit.SECONDS);
+        fifoNoWriter = TestDescriptors.fifoWithoutWriter(dir.resolve("lonely"));
         unread = AFUNIXSocketPair.open();
         kinds = List.of(file.getFD(), fifoBothEnds.getFD(), fifoNoWriter.getFD(), unread.getSocket2().getFileDescriptor());
     }
@@ -119,14 +108,7 @@ class DescriptorFuzzTest {
         assertThat(pair.ended(10)).as("the connection ends").isTrue();
         assertThat(pair.connection.unexpectedFailures()).as("failures other than errnos").isZero();
         assertThat(pair.vfio.opened).allSatisfy(d -> assertThat(d.isClosed()).isTrue());
-        assertThat(mappings()).as("nothing of the client's file mapped after it went").isZero();
-    }
-
-    private static long mappings() throws IOException {
-        String name = ram.toRealPath().toString();
-        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.filter(l -> l.endsWith(name)).count();
-        }
+        assertThat(TestDescriptors.mappingsOf(ram)).as("nothing of the client's file mapped after it went").isZero();
     }
 
     private static byte[] dmaMap(int flags, long offset, long address, long size) {

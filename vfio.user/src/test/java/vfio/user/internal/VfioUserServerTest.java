@@ -5,7 +5,6 @@ import static vfio.user.VfioUser.*;
 
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -150,17 +149,7 @@ class VfioUserServerTest {
     void onlyRegularFilesAreMappedAndNoneIsGrown(@TempDir Path dir) throws Exception {
         version();
         // a FIFO whose writer is gone: opening it to map would block the connection for good
-        Path fifo = dir.resolve("fifo");
-        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
-        CompletableFuture<FileInputStream> reader = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new FileInputStream(fifo.toFile());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        new FileOutputStream(fifo.toFile()).close();
-        try (FileInputStream fifoReader = reader.get(10, TimeUnit.SECONDS)) {
+        try (FileInputStream fifoReader = TestDescriptors.fifoWithoutWriter(dir.resolve("fifo"))) {
             FileDescriptor fd = fifoReader.getFD();
             String reply = CompletableFuture.supplyAsync(() -> sendWithFd(30, VFIO_USER_DMA_MAP,
                     "20000000 01000000 0000000000000000 0000100000000000 0010000000000000", fd))
@@ -198,7 +187,7 @@ class VfioUserServerTest {
         }
         // a FIFO is no eventfd nor socket: refused (a write to it blocks once its buffer is full)
         Path fifo = dir.resolve("fifo");
-        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        TestDescriptors.mkfifo(fifo);
         try (RandomAccessFile both = new RandomAccessFile(fifo.toFile(), "rw")) {
             assertThat(sendWithFd(42, VFIO_USER_DEVICE_SET_IRQS, "18000000 24000000 00000000 00000000 01000000",
                     both.getFD())).isEqualTo("2a000800100000002100000016000000|");
@@ -252,10 +241,10 @@ class VfioUserServerTest {
                         "20000000 01000000 0000000000000000 0000100000000000 0000010000000000", file.getFD()))
                         .isEqualTo("3c000200100000000100000000000000|");
             }
-            assertThat(mappingsOf(ram)).as("mapped").isEqualTo(1);
+            assertThat(TestDescriptors.mappingsOf(ram)).as("mapped").isEqualTo(1);
             assertThat(exchange(61, VFIO_USER_DMA_UNMAP, "18000000 00000000 0000100000000000 0000010000000000"))
                     .startsWith("3d000300280000000100000000000000|");
-            assertThat(mappingsOf(ram)).as("unmapped before the reply, round %d", i).isZero();
+            assertThat(TestDescriptors.mappingsOf(ram)).as("unmapped before the reply, round %d", i).isZero();
         }
         for (int i = 0; i < 4; i++) {
             try (FileInputStream file = new FileInputStream(ram.toFile())) {
@@ -263,18 +252,10 @@ class VfioUserServerTest {
                         + " 00000010" + String.format("%02x", i) + "000000 0040000000000000", file.getFD());
             }
         }
-        assertThat(mappingsOf(ram)).as("four maps of the file").isEqualTo(4);
+        assertThat(TestDescriptors.mappingsOf(ram)).as("four maps of the file").isEqualTo(4);
         pair.close();
         assertThat(pair.ended(5)).isTrue();
-        assertThat(mappingsOf(ram)).as("all unmapped when the client went").isZero();
-    }
-
-    /** How many mappings of {@code file} this process has (/proc/self/maps). */
-    private static long mappingsOf(Path file) throws IOException {
-        String name = file.toRealPath().toString();
-        try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
-            return lines.filter(l -> l.endsWith(name)).count();
-        }
+        assertThat(TestDescriptors.mappingsOf(ram)).as("all unmapped when the client went").isZero();
     }
 
     /** Like {@link #exchange}, with a descriptor passed along. */
