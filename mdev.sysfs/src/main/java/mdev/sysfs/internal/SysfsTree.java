@@ -284,10 +284,14 @@ final class SysfsTree {
                 .toList();
     }
 
-    /** mdev_sysfs.c create_store: at least a UUID's length, the first 36 characters parsed. */
+    /**
+     * mdev_sysfs.c create_store: a UUID's length or one more (the newline of {@code echo}),
+     * EINVAL otherwise; the first 36 characters parsed.
+     */
     private void create(String parent, String type, String value) {
-        if (value.length() < UUID_STRING_LEN) {
-            throw new ErrnoException(Errno.EINVAL, "create needs a UUID, got '" + value.strip() + "'");
+        if (value.length() < UUID_STRING_LEN || value.length() > UUID_STRING_LEN + 1) {
+            throw new ErrnoException(Errno.EINVAL, "create takes a UUID and a newline, got " + value.length()
+                    + " characters: '" + value.strip() + "'");
         }
         String text = value.substring(0, UUID_STRING_LEN);
         if (!UUID_ANY_CASE.matcher(text).matches()) {

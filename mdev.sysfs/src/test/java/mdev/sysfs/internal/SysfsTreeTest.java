@@ -99,7 +99,11 @@ class SysfsTreeTest {
         String create = "/devices/mtty/mdev_supported_types/mtty-1/create";
         assertErrno(Errno.EINVAL, () -> write(create, "4a0a190f-dcf3-4def-9342\n"));
         assertErrno(Errno.EINVAL, () -> write(create, "4a0a190f-dcf3-4def-9342-c48768f0c94x"));
-        write(create, U.toString().toUpperCase() + "trailing text is ignored");
+        // create_store takes UUID_STRING_LEN or one more (the newline): no more
+        assertErrno(Errno.EINVAL, () -> write(create, U + "\n\n"));
+        assertErrno(Errno.EINVAL, () -> write(create, U + " trailing text"));
+        assertThat(bus.get(U)).isEmpty();
+        write(create, U.toString().toUpperCase() + "\n");
         assertThat(bus.get(U)).isPresent();
         assertThat(node("/devices/mtty/" + U.toString().toUpperCase())).as("names are lower case").isNull();
     }
