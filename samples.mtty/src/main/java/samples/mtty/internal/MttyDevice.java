@@ -26,8 +26,11 @@ import vfio.core.VfioRegions;
  * {@link EventFd#signal}, which never blocks.
  */
 final class MttyDevice implements VfioDeviceOps, VfioDeviceIoctls {
-    /** MTTY_CONFIG_SPACE_SIZE: the sample exposes 0xff bytes of config space. */
-    static final int CONFIG_SPACE_SIZE = 0xff;
+    /**
+     * Config space: all 256 bytes of a PCI function's. The kernel sample's MTTY_CONFIG_SPACE_SIZE
+     * is 0xff, which leaves the last dword (0xfc) unreadable to a guest reading it whole.
+     */
+    static final int CONFIG_SPACE_SIZE = 0x100;
     static final int IO_BAR_SIZE = 8;
 
     static final int PCI_COMMAND = 0x04;
