@@ -224,6 +224,9 @@ final class Type1Iommu implements VfioIommu, VfioDma {
             try {
                 checkLive();
                 requireDomain();
+                if (namesPasid(info)) {
+                    requireOwned(info.pasid());   // VM A must not flush VM B's PASID
+                }
                 for (PlatformModel.DomainState d : domains) {
                     for (IommuModel.Attachment at : physicalDevices(d)) {
                         model.invalidate(d, at, info);
@@ -235,6 +238,14 @@ final class Type1Iommu implements VfioIommu, VfioDma {
             }
         }
         throw new ErrnoException(Errno.ENOTTY, "unknown type1 ioctl 0x" + Integer.toHexString(cmd));
+    }
+
+    /**
+     * Whether an invalidation is for one PASID: PASID- or address-selective with the PASID flag
+     * (IOMMU_INV_PASID_FLAGS_PASID, IOMMU_INV_ADDR_FLAGS_PASID, both bit 0 of iommu.h's info).
+     */
+    private static boolean namesPasid(IommuUapiCodec.CacheInvalidate info) {
+        return info.granularity() != IommuUapiCodec.IOMMU_INV_GRANU_DOMAIN && (info.flags() & 1) != 0;
     }
 
     /** Only a PASID this container's VM owns: ENOENT if nobody does, EACCES if another VM does. */

@@ -155,15 +155,31 @@ class SvaTest {
 
     @Test
     void cacheInvalidationsReachEveryDevice() {
-        nested.ioctl(VFIO_IOMMU_CACHE_INVALIDATE, invalidateArg(1, 2, 9, 0x7000));
+        int ours = pasid();
+        nested.ioctl(VFIO_IOMMU_CACHE_INVALIDATE, invalidateArg(1, 2, ours, 0x7000));
         assertThat(model.invalidations()).extracting(IommuModel.Invalidation::physicalDevice)
                 .containsExactly("0000:00:02.0", "0000:00:03.0");
         IommuModel.Invalidation first = model.invalidations().get(0);
         assertThat(first.cache()).isEqualTo(1);
         assertThat(first.granularity()).isEqualTo(2);
-        assertThat(first.pasid()).isEqualTo(9);
+        assertThat(first.pasid()).isEqualTo(ours);
         assertThat(first.addr()).isEqualTo(0x7000);
         assertThat(first.nbGranules()).isEqualTo(2);
+    }
+
+    @Test
+    void onlyPasidsTheVmOwnsMayBeInvalidated() {
+        Type1Iommu other = new Type1Iommu(VFIO_TYPE1_NESTING_IOMMU, new VmAddressSpace("other"), model, () -> { });
+        other.attachGroup(PasidTest.group(3, "0000:00:04.0"));
+        int theirs = PasidTest.allocate(other, 1, 1000);
+        // PASID- and address-selective invalidations naming another VM's PASID, or none allocated
+        assertErrno(Errno.EACCES, () -> nested.ioctl(VFIO_IOMMU_CACHE_INVALIDATE, invalidateArg(1, 2, theirs, 0x7000)));
+        assertErrno(Errno.EACCES, () -> nested.ioctl(VFIO_IOMMU_CACHE_INVALIDATE, invalidateArg(2, 1, theirs, 0)));
+        assertErrno(Errno.ENOENT, () -> nested.ioctl(VFIO_IOMMU_CACHE_INVALIDATE, invalidateArg(1, 2, 999, 0x7000)));
+        assertThat(model.invalidations()).as("nothing reached the IOMMU").isEmpty();
+        // a domain-selective one names no PASID
+        nested.ioctl(VFIO_IOMMU_CACHE_INVALIDATE, invalidateArg(1, 0, theirs, 0).putInt(16, 0));
+        assertThat(model.invalidations()).hasSize(2);
     }
 
     @Test
