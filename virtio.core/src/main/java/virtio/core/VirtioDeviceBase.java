@@ -187,7 +187,8 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         if (q.num == 0) {
             throw new ErrnoException(Errno.EINVAL, "queue " + index + " has no size");
         }
-        q.vq = new Virtqueue(memory, q.num, q.desc, q.driver, q.device);
+        q.vq = new Virtqueue(memory, q.num, q.desc, q.driver, q.device,
+                (driverFeatures & Virtio.bit(Virtio.F_RING_INDIRECT_DESC)) != 0);
         q.ready = true;
     }
 

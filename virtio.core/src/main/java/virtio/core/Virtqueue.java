@@ -26,11 +26,23 @@ public final class Virtqueue {
     private final long avail;
     private final long used;
     private final DescriptorChain chain;
+    /** Whether VIRTIO_F_RING_INDIRECT_DESC was negotiated: without it an INDIRECT descriptor is EINVAL. */
+    private final boolean indirect;
     private int lastAvail;
     private int usedIdx;
 
-    /** EINVAL for a size that is not a power of two up to 32768 or misaligned areas; EFAULT outside memory. */
+    /** A queue whose driver negotiated VIRTIO_F_RING_INDIRECT_DESC; see the full constructor. */
     public Virtqueue(VmAddressSpace memory, int size, long desc, long avail, long used) {
+        this(memory, size, desc, avail, used, true);
+    }
+
+    /**
+     * A split queue over the driver's areas; {@code indirect} says whether the driver negotiated
+     * VIRTIO_F_RING_INDIRECT_DESC (virtio 1.1 §2.6.5.3: without it a descriptor must not set
+     * INDIRECT). EINVAL for a size that is not a power of two up to 32768 or misaligned areas;
+     * EFAULT outside memory.
+     */
+    public Virtqueue(VmAddressSpace memory, int size, long desc, long avail, long used, boolean indirect) {
         if (size <= 0 || size > Virtio.MAX_QUEUE_SIZE || Integer.bitCount(size) != 1) {
             throw new ErrnoException(Errno.EINVAL, "queue size " + size + " is not a power of 2 up to 32768");
         }
@@ -48,6 +60,7 @@ public final class Virtqueue {
         this.avail = avail;
         this.used = used;
         this.chain = new DescriptorChain(size);
+        this.indirect = indirect;
         this.usedIdx = memory.getShort(used + 2);
         this.lastAvail = usedIdx;
     }
@@ -94,7 +107,7 @@ public final class Virtqueue {
         return chain;
     }
 
-    private void walk(long table, int entries, int first, boolean indirect) {
+    private void walk(long table, int entries, int first, boolean inIndirectTable) {
         int index = first;
         for (int hops = 0;; hops++) {
             if (hops >= entries) {
@@ -106,7 +119,11 @@ public final class Virtqueue {
             int flags = memory.getShort(d + 12);
             int next = memory.getShort(d + 14);
             if ((flags & Virtio.VRING_DESC_F_INDIRECT) != 0) {
-                if (indirect) {
+                if (!indirect) {
+                    throw new ErrnoException(Errno.EINVAL, "descriptor " + index
+                            + " is INDIRECT but VIRTIO_F_RING_INDIRECT_DESC was not negotiated");
+                }
+                if (inIndirectTable) {
                     throw new ErrnoException(Errno.EINVAL, "nested indirect table at descriptor " + index);
                 }
                 if ((flags & Virtio.VRING_DESC_F_NEXT) != 0) {

@@ -109,6 +109,16 @@ class VirtqueueTest {
     }
 
     @Test
+    void anIndirectTableNeedsTheFeature() {
+        long table = DATA + 0x800;
+        desc(table, 0, DATA, 4, 0, 0);
+        desc(DESC, 0, table, 16, Virtio.VRING_DESC_F_INDIRECT, 0);
+        offer(0);
+        Virtqueue withoutIndirect = new Virtqueue(memory, SIZE, DESC, AVAIL, USED, false);
+        assertErrno(Errno.EINVAL, withoutIndirect::pop);
+    }
+
+    @Test
     void malformedRingsAreRefused() {
         Virtqueue vq = queue();
         offer(SIZE);
