@@ -264,10 +264,18 @@ public class MdevBusCore implements MdevBus {
                 throw new ErrnoException(Errno.ENODEV, "no device " + uuid);
             }
             device.beginRemove(false);
+            // mdev_device_remove_common's order: the class driver lets go (device_del) before the
+            // vendor frees the device's state. A vendor that refuses (the kernel only logs it)
+            // gets the device back as it was: bound again and live.
+            MdevClassDriver driver = device.boundDriver;
+            unbind(device);
             try {
                 callVendor(() -> device.parentDriver().remove(device), "remove", device);
             } catch (ErrnoException e) {
                 device.abortRemove();
+                if (driver != null) {
+                    bind(device, driver);
+                }
                 throw e;
             }
             detach(device);

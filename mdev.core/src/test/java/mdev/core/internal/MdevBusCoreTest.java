@@ -271,6 +271,27 @@ class MdevBusCoreTest {
     }
 
     @Test
+    void removeUnbindsTheClassDriverBeforeTheVendorFreesTheDevice() {
+        // mdev_device_remove_common: device_del (the class driver lets go), then parent->ops->remove
+        List<String> order = new ArrayList<>();
+        bus.addClassDriver(MdevClassId.VFIO, new MdevClassDriver() {
+            @Override
+            public void bind(MdevDevice device) {
+                order.add("bind");
+            }
+
+            @Override
+            public void unbind(MdevDevice device) {
+                order.add("unbind, vendor state " + (parent.removed.contains(device.uuid()) ? "freed" : "there"));
+            }
+        });
+        bus.create("p0", "fake-1", a);
+        bus.remove(a);
+        assertThat(order).containsExactly("bind", "unbind, vendor state there");
+        assertThat(parent.removed).containsExactly(a);
+    }
+
+    @Test
     void aClassDriverBindsWaitingDevicesAndLaterOnes() {
         bus.create("p0", "fake-1", a);
         assertThat(bus.isBound(a)).isFalse();
