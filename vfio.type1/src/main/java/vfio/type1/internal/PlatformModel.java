@@ -56,10 +56,16 @@ final class PlatformModel {
         domain.devices.add(new IommuModel.Attachment(physicalDevice, aux, mdev));
     }
 
-    /** Detaches an mdev's aux attachment, with its binds; a domain left empty is freed. */
+    /**
+     * Detaches an mdev's aux attachment. A bind belongs to (physical device, PASID) in the
+     * domain, not to the mdev that happened to attach first: it goes only when no mdev of that
+     * physical device is left in the domain. A domain left empty is freed.
+     */
     synchronized void detach(DomainState domain, String mdev) {
         domain.devices.removeIf(a -> a.mdev().equals(mdev));
-        binds.values().removeIf(b -> b.domain() == domain.id && b.mdev().equals(mdev));
+        java.util.Set<String> stillAttached = new java.util.HashSet<>();
+        domain.devices.forEach(a -> stillAttached.add(a.physicalDevice()));
+        binds.values().removeIf(b -> b.domain() == domain.id && !stillAttached.contains(b.physicalDevice()));
         if (domain.devices.isEmpty()) {
             domains.remove(domain.id);
         }

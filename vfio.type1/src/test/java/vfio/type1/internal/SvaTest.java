@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.IommuUapiCodec;
+import vfio.core.VfioIommuGroup;
 import vfio.core.VmAddressSpace;
 import vfio.type1.IommuModel;
 
@@ -165,6 +166,27 @@ class SvaTest {
         assertThat(first.pasid()).isEqualTo(ours);
         assertThat(first.addr()).isEqualTo(0x7000);
         assertThat(first.nbGranules()).isEqualTo(2);
+    }
+
+    @Test
+    void aBindOnASharedAuxDomainLivesWhileAnyMdevOfTheParentUsesIt() {
+        // a third mdev of the parent at 0000:00:02.0: its aux domain is shared with group 1's mdev
+        VfioIommuGroup sibling = PasidTest.group(4, "0000:00:02.0");
+        nested.attachGroup(sibling);
+        int p = pasid();
+        bind(p);
+        assertThat(model.binds()).extracting(IommuModel.GpasidBind::physicalDevice)
+                .containsExactlyInAnyOrder("0000:00:02.0", "0000:00:03.0");
+        // the first mdev on 0000:00:02.0 leaves: the sibling still uses the domain, the bind stays
+        nested.detachGroup(PasidTest.group(1, "0000:00:02.0"));
+        assertThat(model.binds()).extracting(IommuModel.GpasidBind::physicalDevice)
+                .containsExactlyInAnyOrder("0000:00:02.0", "0000:00:03.0");
+        unbind(p);
+        assertThat(model.binds()).isEmpty();
+        // and when the last one leaves, its binds go with it
+        bind(p);
+        nested.detachGroup(sibling);
+        assertThat(model.binds()).extracting(IommuModel.GpasidBind::physicalDevice).containsExactly("0000:00:03.0");
     }
 
     @Test
