@@ -136,6 +136,10 @@ final class Fixture {
         awaitParent(bus, "mtty");
         awaitParent(bus, "mvnet");
         for (MdevDevice d : bus.devices()) {
+            if (d.classId() == mdev.core.MdevClassId.VIRTIO) {
+                // a guest driver holds a VIRTIO mdev open: it lets go first
+                service(context, virtio.core.VirtioBus.class).unbind("mdev:" + d.uuid());
+            }
             bus.remove(d.uuid());
         }
         assertThat(bus.devices()).isEmpty();

@@ -69,6 +69,28 @@ class VirtioNetIT extends BusTest {
     }
 
     @Test
+    void aDeviceAGuestDriverUsesIsBusyUntilTheDriverLetsGo() throws Exception {
+        UUID uuid = UUID.randomUUID();
+        bus.create("mvnet", "mvnet-1", uuid);
+        NetInterface nic = nic(uuid);
+        assertThat(bus.device(uuid).orElseThrow().openCount()).as("held by the guest driver").isEqualTo(1);
+        assertThatThrownBy(() -> bus.remove(uuid)).isInstanceOfSatisfying(ErrnoException.class,
+                e -> assertThat(e.errno()).isEqualTo(Errno.EBUSY));
+        nic.send(frame("still here"));
+        assertThat(nic.receive(5, TimeUnit.SECONDS)).isEqualTo(frame("still here"));
+        // the driver lets go (the bus's unbind), the device is free; bind gives it a driver again
+        virtioBus.unbind("mdev:" + uuid);
+        assertThat(virtioBus.driverOf("mdev:" + uuid)).isEmpty();
+        assertThat(bus.device(uuid).orElseThrow().openCount()).isZero();
+        virtioBus.bind("mdev:" + uuid);
+        assertThat(virtioBus.driverOf("mdev:" + uuid)).isPresent();
+        assertThat(bus.device(uuid).orElseThrow().openCount()).isEqualTo(1);
+        virtioBus.unbind("mdev:" + uuid);
+        bus.remove(uuid);
+        assertThat(virtioBus.devices()).doesNotContain("mdev:" + uuid);
+    }
+
+    @Test
     void stoppingVirtioMdevRemovesTheInterfaceAndStartingBringsItBack() throws Exception {
         Bundle virtioMdev = Fixture.bundle(context, "virtio.mdev");
         UUID uuid = UUID.randomUUID();

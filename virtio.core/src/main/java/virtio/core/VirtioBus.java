@@ -13,4 +13,13 @@ public interface VirtioBus {
 
     /** The class name of the driver bound to a device, if any. */
     Optional<String> driverOf(String device);
+
+    /**
+     * A device's driver lets it go (its remove, the device reset), and no driver takes the device
+     * until {@link #bind}: the bus's unbind file. ENODEV for no such device.
+     */
+    void unbind(String device);
+
+    /** Lets drivers take the device again (the bus's bind file); ENODEV for no such device. */
+    void bind(String device);
 }

@@ -12,18 +12,35 @@ import vfio.core.VmAddressSpace;
  * virtio_config_ops do this for mdevs), each call under a read lock of {@code guard}, which
  * {@link #shutdown} takes for writing once: calls in flight finish before the provider frees
  * the device, and later calls answer ENODEV. Providers register it as the {@link VirtioDevice}
- * service and shut it down after unregistering.
+ * service and shut it down after unregistering. A provider may also be told when a driver
+ * starts using the device (its status leaves 0) and stops (reset to 0, or the handle shut down),
+ * as virtio-mdev holds its mdev open meanwhile.
  */
 @org.osgi.annotation.versioning.ProviderType
 public final class VirtioDeviceHandle implements VirtioDevice {
     private final String name;
     private final VirtioDeviceOps ops;
     private final StampedLock guard = new StampedLock();
+    private final DriverUse use;
     private boolean gone;
+    /** Whether a driver uses the device (status not 0); guarded by {@code use}. */
+    private boolean inUse;
+
+    /** Told when a driver starts using the device and when it stops. */
+    @FunctionalInterface
+    public interface DriverUse {
+        /** {@code true}: the status left 0 (throwing refuses the status); {@code false}: reset or gone. */
+        void inUse(boolean inUse);
+    }
 
     public VirtioDeviceHandle(String name, VirtioDeviceOps ops) {
+        this(name, ops, inUse -> { });
+    }
+
+    public VirtioDeviceHandle(String name, VirtioDeviceOps ops, DriverUse use) {
         this.name = name;
         this.ops = ops;
+        this.use = java.util.Objects.requireNonNull(use, "use");
     }
 
     @Override
@@ -31,11 +48,17 @@ public final class VirtioDeviceHandle implements VirtioDevice {
         return name;
     }
 
-    /** Waits for calls in flight; every later call answers ENODEV. */
+    /** Waits for calls in flight; every later call answers ENODEV; a driver's use ends. */
     public void shutdown() {
         long stamp = guard.writeLock();
         gone = true;
         guard.unlockWrite(stamp);
+        synchronized (use) {
+            if (inUse) {
+                inUse = false;
+                use.inUse(false);
+            }
+        }
     }
 
     private long enter() {
@@ -235,7 +258,26 @@ public final class VirtioDeviceHandle implements VirtioDevice {
     public void setStatus(int status) {
         long s = enter();
         try {
-            ops.setStatus(status);
+            synchronized (use) {
+                boolean starting = status != 0 && !inUse;
+                if (starting) {
+                    use.inUse(true);   // may refuse: nothing has changed yet
+                    inUse = true;
+                }
+                try {
+                    ops.setStatus(status);
+                } catch (RuntimeException e) {
+                    if (starting) {
+                        inUse = false;
+                        use.inUse(false);
+                    }
+                    throw e;
+                }
+                if (status == 0 && inUse) {
+                    inUse = false;
+                    use.inUse(false);
+                }
+            }
         } finally {
             leave(s);
         }

@@ -28,7 +28,9 @@ import virtio.uvirtio.Uvirtio;
         "osgi.command.function=devices",
         "osgi.command.function=ping",
         "osgi.command.function=vga",
-        "osgi.command.function=remove" })
+        "osgi.command.function=remove",
+        "osgi.command.function=unbind",
+        "osgi.command.function=bind" })
 public final class VirtioCommands {
     private static final long WAIT_MS = 5_000;
 
@@ -111,6 +113,19 @@ public final class VirtioCommands {
             System.out.println("scanout " + scanout.index() + ": " + scanout.width() + "x" + scanout.height()
                     + (scanout.enabled() ? " enabled" : ""));
         }
+    }
+
+    @Descriptor("the device's guest driver lets it go, and no driver takes it until virtio:bind")
+    public String unbind(@Descriptor("device name, e.g. mdev:<uuid>") String device) {
+        bus.unbind(device);
+        return "unbound " + device;
+    }
+
+    @Descriptor("let guest drivers take the device again")
+    public String bind(@Descriptor("device name, e.g. mdev:<uuid>") String device) {
+        bus.bind(device);
+        return bus.driverOf(device).map(d -> "bound " + device + " to " + d.substring(d.lastIndexOf('.') + 1))
+                .orElse(device + " has no driver");
     }
 
     @Descriptor("remove a STICK device that uvirtio keeps after its file closed")

@@ -35,6 +35,8 @@ public final class VirtioBusComponent implements VirtioBus {
     private final Map<VirtioDevice, Integer> devices = new LinkedHashMap<>();
     private final Map<VirtioDriver, Integer> drivers = new LinkedHashMap<>();
     private final Map<VirtioDevice, Binding> bindings = new LinkedHashMap<>();
+    /** Devices a user unbound: no driver takes them until {@link #bind}. */
+    private final java.util.Set<VirtioDevice> held = new java.util.HashSet<>();
     private boolean closed;
 
     private record Binding(VirtioDriver driver, GuestDeviceImpl guest) {
@@ -69,6 +71,7 @@ public final class VirtioBusComponent implements VirtioBus {
         lock.lock();
         try {
             devices.remove(device);
+            held.remove(device);
             remove(device);
         } finally {
             lock.unlock();
@@ -86,7 +89,7 @@ public final class VirtioBusComponent implements VirtioBus {
             int id = id(properties);
             drivers.put(driver, id);
             for (Map.Entry<VirtioDevice, Integer> d : devices.entrySet()) {
-                if (d.getValue() == id && !bindings.containsKey(d.getKey())) {
+                if (d.getValue() == id && !bindings.containsKey(d.getKey()) && !held.contains(d.getKey())) {
                     probe(d.getKey(), driver);
                 }
             }
@@ -179,6 +182,45 @@ public final class VirtioBusComponent implements VirtioBus {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public void unbind(String name) {
+        lock.lock();
+        try {
+            VirtioDevice device = named(name);
+            held.add(device);
+            remove(device);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void bind(String name) {
+        lock.lock();
+        try {
+            VirtioDevice device = named(name);
+            held.remove(device);
+            if (!bindings.containsKey(device)) {
+                for (Map.Entry<VirtioDriver, Integer> d : drivers.entrySet()) {
+                    if (d.getValue().equals(devices.get(device)) && probe(device, d.getKey())) {
+                        return;
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private VirtioDevice named(String name) {
+        for (VirtioDevice d : devices.keySet()) {
+            if (d.name().equals(name)) {
+                return d;
+            }
+        }
+        throw new mdev.core.ErrnoException(mdev.core.Errno.ENODEV, "no virtio device '" + name + "' on the bus");
     }
 
     @Deactivate

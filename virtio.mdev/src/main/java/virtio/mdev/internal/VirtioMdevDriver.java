@@ -27,7 +27,8 @@ import virtio.core.VirtioDeviceOps;
  * The virtio-mdev class driver (drivers/virtio/virtio_mdev.c of the virtio-mdev series): binds
  * every mdev of class id VIRTIO and registers it on the virtio bus, where guest drivers probe
  * it. Unbinding takes it off the bus first (its driver is removed and the device reset), then
- * its handle answers ENODEV.
+ * its handle answers ENODEV. While a guest driver uses the device (its status is not 0) the
+ * mdev is held open, so removing it answers EBUSY, as for an open VFIO device.
  */
 @Component(service = MdevClassDriver.class, property = MdevConstants.CLASS_ID + ":Integer=" + MdevClassId.VIRTIO)
 public final class VirtioMdevDriver implements MdevClassDriver {
@@ -47,7 +48,13 @@ public final class VirtioMdevDriver implements MdevClassDriver {
         if (!(mdev.deviceOps() instanceof VirtioDeviceOps ops)) {
             throw new ErrnoException(Errno.EINVAL, "device ops of " + mdev.uuid() + " are not VirtioDeviceOps");
         }
-        VirtioDeviceHandle device = new VirtioDeviceHandle("mdev:" + mdev.uuid(), ops);
+        VirtioDeviceHandle device = new VirtioDeviceHandle("mdev:" + mdev.uuid(), ops, inUse -> {
+            if (inUse) {
+                mdev.acquire();
+            } else {
+                mdev.release();
+            }
+        });
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(Virtio.DEVICE_ID, ops.getDeviceId());
         props.put(Virtio.DEVICE_NAME, device.name());
