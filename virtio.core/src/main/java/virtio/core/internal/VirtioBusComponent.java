@@ -55,13 +55,8 @@ public final class VirtioBusComponent implements VirtioBus {
             if (closed) {
                 return;
             }
-            int id = id(properties);
-            devices.put(device, id);
-            for (Map.Entry<VirtioDriver, Integer> d : drivers.entrySet()) {
-                if (d.getValue() == id && probe(device, d.getKey())) {
-                    return;
-                }
-            }
+            devices.put(device, id(properties));
+            probeAny(device);
         } finally {
             lock.unlock();
         }
@@ -105,16 +100,20 @@ public final class VirtioBusComponent implements VirtioBus {
             for (Map.Entry<VirtioDevice, Binding> b : new ArrayList<>(bindings.entrySet())) {
                 if (b.getValue().driver() == driver) {
                     remove(b.getKey());
-                    // Another driver of the id may take the device.
-                    for (Map.Entry<VirtioDriver, Integer> d : drivers.entrySet()) {
-                        if (d.getValue().equals(devices.get(b.getKey())) && probe(b.getKey(), d.getKey())) {
-                            break;
-                        }
-                    }
+                    probeAny(b.getKey());   // another driver of the id may take the device
                 }
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** The first driver of the device's id that probes it successfully takes it. */
+    private void probeAny(VirtioDevice device) {
+        for (Map.Entry<VirtioDriver, Integer> d : drivers.entrySet()) {
+            if (d.getValue().equals(devices.get(device)) && probe(device, d.getKey())) {
+                return;
+            }
         }
     }
 
@@ -203,11 +202,7 @@ public final class VirtioBusComponent implements VirtioBus {
             VirtioDevice device = named(name);
             held.remove(device);
             if (!bindings.containsKey(device)) {
-                for (Map.Entry<VirtioDriver, Integer> d : drivers.entrySet()) {
-                    if (d.getValue().equals(devices.get(device)) && probe(device, d.getKey())) {
-                        return;
-                    }
-                }
+                probeAny(device);
             }
         } finally {
             lock.unlock();
