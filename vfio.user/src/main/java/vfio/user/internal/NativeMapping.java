@@ -20,6 +20,14 @@ import com.sun.jna.Pointer;
  * lock, and have unpinned by then) and the VM has forgotten it.
  */
 final class NativeMapping implements AutoCloseable {
+    static {
+        // JNA unpacks its native stub under ~/.cache/JNA unless told where: with junixsocket's,
+        // in java.io.tmpdir, so that serving a device writes nothing in the user's home
+        if (System.getProperty("jna.tmpdir") == null) {
+            System.setProperty("jna.tmpdir", System.getProperty("java.io.tmpdir"));
+        }
+    }
+
     private static final int PROT_READ = 0x1;
     private static final int PROT_WRITE = 0x2;
     private static final int MAP_SHARED = 0x01;
