@@ -35,6 +35,13 @@ final class FuseSysfs extends FuseStubFS {
     private final SysfsTree tree;
     private final Runnable onInit;
     private final long mountedAt = System.currentTimeMillis() / 1000;
+    /**
+     * What an open file's first read showed, by file handle: later reads of that open file
+     * continue it, as kernfs's seq_file does, so a value that changes between two reads (an
+     * available_instances going from 1000 to 999) never yields half of each.
+     */
+    private final java.util.Map<Long, byte[]> shown = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong handles = new java.util.concurrent.atomic.AtomicLong();
 
     /** {@code onInit} runs when the kernel's INIT arrives: the mount is up. */
     FuseSysfs(SysfsTree tree, Runnable onInit) {
@@ -125,6 +132,13 @@ final class FuseSysfs extends FuseStubFS {
         if ((wantsRead && !attr.readable()) || (wantsWrite && !attr.writable())) {
             return fail(Errno.EACCES);
         }
+        fi.fh.set(handles.incrementAndGet());
+        return 0;
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        shown.remove(fi.fh.get());
         return 0;
     }
 
@@ -137,9 +151,13 @@ final class FuseSysfs extends FuseStubFS {
         if (!(node.get() instanceof SysfsTree.Attr attr) || !attr.readable()) {
             return fail(Errno.EACCES);
         }
-        byte[] content;
+        long handle = fi.fh.get();
+        byte[] content = offset == 0 ? null : shown.get(handle);
         try {
-            content = SysfsTree.bytes(attr.show().show());
+            if (content == null) {
+                content = SysfsTree.bytes(attr.show().show());
+                shown.put(handle, content);
+            }
         } catch (ErrnoException e) {
             return fail(e.errno());
         } catch (RuntimeException e) {

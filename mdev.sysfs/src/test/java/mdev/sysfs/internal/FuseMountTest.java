@@ -100,6 +100,24 @@ class FuseMountTest {
     }
 
     @Test
+    void anOpenFileShowsOneValueAcrossItsReads() throws Exception {
+        // read "100" of "1000\n", a device made meanwhile (999), then the rest: still "0\n"
+        // (a show per read gave "100" + "\n" of "999\n", or worse)
+        Path file = sys.resolve("devices/mtty/mdev_supported_types/mtty-1/available_instances");
+        try (var channel = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer first = java.nio.ByteBuffer.allocate(3);
+            assertThat(channel.read(first)).isEqualTo(3);
+            bus.create("mtty", "mtty-1", U);
+            java.nio.ByteBuffer rest = java.nio.ByteBuffer.allocate(16);
+            channel.read(rest);
+            assertThat(new String(first.array(), 0, 3) + new String(rest.array(), 0, rest.position()))
+                    .isEqualTo("1000\n");
+        }
+        assertThat(Files.readString(file)).as("a new open shows the new value").isEqualTo("999\n");
+        bus.remove(U);
+    }
+
+    @Test
     void theTreeIsLiveWhileAnotherThreadCreatesAndRemoves() throws Exception {
         AtomicBoolean done = new AtomicBoolean();
         Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
