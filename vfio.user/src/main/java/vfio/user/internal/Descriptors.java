@@ -116,6 +116,7 @@ public final class Descriptors {
     private static final class EventFdSignal implements Signal {
         private final FileOutputStream out;
         private final byte[] value = new byte[8];
+        private final ByteBuffer count = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
         private volatile boolean closed;
 
         EventFdSignal(FileOutputStream out) {
@@ -127,7 +128,7 @@ public final class Descriptors {
             if (closed) {
                 return;
             }
-            ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n);
+            count.putLong(0, n);   // nothing allocated per interrupt
             try {
                 out.write(value);
             } catch (IOException e) {
