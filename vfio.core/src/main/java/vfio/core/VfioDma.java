@@ -37,6 +37,24 @@ public interface VfioDma {
     /** Writes {@code src.remaining()} bytes at {@code iova}; EFAULT if unmapped, EPERM if read-only. */
     void write(long iova, ByteBuffer src);
 
+    /**
+     * Translates an address of a PASID-tagged request from {@code physicalDevice} (the IOMMU
+     * device of an IOMMU-backed mdev, a Scalable-IOV work queue) as the platform IOMMU does in
+     * nesting mode: through the guest page table bound to {@code pasid} on that device
+     * (VFIO_IOMMU_BIND, first level) to an IOVA of this container (its DMA mappings are the
+     * second level). Returns the IOVA of {@code address}; access it with {@link #read} and
+     * {@link #write}, page by page. Translations are cached per bind until
+     * VFIO_IOMMU_CACHE_INVALIDATE flushes them, as an IOTLB is.
+     *
+     * <p>EFAULT (a DMA page fault) when the PASID is not bound on that device in this
+     * container, an entry on the walk is not present, or {@code prot} asks for a write a
+     * read-only entry forbids; the message names the address and the level.
+     */
+    default long translatePasid(String physicalDevice, int pasid, long address, int prot) {
+        throw new mdev.core.ErrnoException(mdev.core.Errno.EFAULT, "PASID " + pasid
+                + " requests are not translated by this IOMMU");
+    }
+
     /** VFIO_IOMMU_NOTIFY_DMA_UNMAP: called before pinned pages of an unmapped range go. */
     void addUnmapListener(VfioDmaUnmapListener listener);
 

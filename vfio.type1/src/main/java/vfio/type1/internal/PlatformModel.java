@@ -21,7 +21,7 @@ final class PlatformModel {
     private final Map<String, Integer> formats = new HashMap<>();
     private int nextDomainId = 1;
     /** Binds by physical device and host PASID. */
-    private final Map<String, IommuModel.GpasidBind> binds = new java.util.LinkedHashMap<>();
+    private final Map<String, BoundTable> binds = new java.util.LinkedHashMap<>();
     private final List<IommuModel.Invalidation> invalidations = new ArrayList<>();
     private int bindsUntilFailure;
     private mdev.core.Errno injectedErrno;
@@ -37,6 +37,23 @@ final class PlatformModel {
             this.id = id;
             this.nesting = nesting;
             this.pasidFormat = pasidFormat;
+        }
+    }
+
+    /**
+     * A guest page table bound for a PASID on a physical device, with the translations the
+     * IOMMU cached from it (its IOTLB: virtual page number to guest-physical page, bit 0 set
+     * when every level allowed writes). The cache is guarded by the model's monitor and
+     * goes with the bind.
+     */
+    static final class BoundTable {
+        /** Cached translations per bind; a full cache starts over (an IOTLB evicts). */
+        static final int IOTLB_ENTRIES = 512;
+        final IommuModel.GpasidBind bind;
+        final Map<Long, Long> iotlb = new java.util.HashMap<>();
+
+        BoundTable(IommuModel.GpasidBind bind) {
+            this.bind = bind;
         }
     }
 
@@ -65,7 +82,7 @@ final class PlatformModel {
         domain.devices.removeIf(a -> a.mdev().equals(mdev));
         java.util.Set<String> stillAttached = new java.util.HashSet<>();
         domain.devices.forEach(a -> stillAttached.add(a.physicalDevice()));
-        binds.values().removeIf(b -> b.domain() == domain.id && !stillAttached.contains(b.physicalDevice()));
+        binds.values().removeIf(b -> b.bind.domain() == domain.id && !stillAttached.contains(b.bind.physicalDevice()));
         if (domain.devices.isEmpty()) {
             domains.remove(domain.id);
         }
@@ -94,14 +111,14 @@ final class PlatformModel {
             throw new mdev.core.ErrnoException(mdev.core.Errno.EBUSY, "PASID " + data.hpasid() + " is already bound on "
                     + at.physicalDevice());
         }
-        binds.put(key, new IommuModel.GpasidBind(domain.id, at.physicalDevice(), at.mdev(), data.hpasid(), data.gpasid(),
-                data.gpgd(), data.addrWidth()));
+        binds.put(key, new BoundTable(new IommuModel.GpasidBind(domain.id, at.physicalDevice(), at.mdev(), data.hpasid(),
+                data.gpasid(), data.gpgd(), data.addrWidth())));
     }
 
     /** iommu_sva_unbind_gpasid; returns whether something was bound. */
     synchronized boolean unbindGpasid(DomainState domain, IommuModel.Attachment at, long hpasid) {
-        IommuModel.GpasidBind bind = binds.get(key(at.physicalDevice(), hpasid));
-        if (bind == null || bind.domain() != domain.id) {
+        BoundTable bound = binds.get(key(at.physicalDevice(), hpasid));
+        if (bound == null || bound.bind.domain() != domain.id) {
             return false;
         }
         binds.remove(key(at.physicalDevice(), hpasid));
@@ -110,7 +127,29 @@ final class PlatformModel {
 
     /** Unbinds a PASID everywhere (before it is freed or reclaimed). */
     synchronized void unbindPasid(long hpasid) {
-        binds.values().removeIf(b -> b.hpasid() == hpasid);
+        binds.values().removeIf(b -> b.bind.hpasid() == hpasid);
+    }
+
+    /** The table bound for {@code hpasid} on a physical device, or null. */
+    synchronized BoundTable boundTable(String physicalDevice, long hpasid) {
+        return binds.get(key(physicalDevice, hpasid));
+    }
+
+    /** A cached translation of a bind still in force: the cache value, or -1. */
+    synchronized long cached(BoundTable bound, long vpn) {
+        Long hit = bound.iotlb.get(vpn);
+        return hit == null ? -1 : hit;
+    }
+
+    /** Caches a walk's result, unless the bind went while the walk ran. */
+    synchronized void cache(BoundTable bound, long vpn, long value) {
+        if (binds.get(key(bound.bind.physicalDevice(), bound.bind.hpasid())) != bound) {
+            return;
+        }
+        if (bound.iotlb.size() >= BoundTable.IOTLB_ENTRIES) {
+            bound.iotlb.clear();
+        }
+        bound.iotlb.put(vpn, value);
     }
 
     /** iommu_cache_invalidate for one device of a nesting domain; recorded. */
@@ -122,10 +161,48 @@ final class PlatformModel {
         }
         invalidations.add(new IommuModel.Invalidation(domain.id, at.physicalDevice(), at.mdev(), info.cache(),
                 info.granularity(), info.pasid(), info.addr(), info.granuleSize(), info.nbGranules()));
+        for (BoundTable bound : binds.values()) {
+            if (bound.bind.domain() == domain.id && bound.bind.physicalDevice().equals(at.physicalDevice())) {
+                flush(bound, info);
+            }
+        }
+    }
+
+    /**
+     * What an invalidation drops from one bind's cache: everything for domain granularity or
+     * a PASID-selective one naming it (or naming none); for address granularity the pages of
+     * {@code [addr, addr + granule_size * nb_granules)}. Every cache type (IOTLB, device
+     * IOTLB, PASID cache) ends in the one cache this model keeps.
+     */
+    private static void flush(BoundTable bound, vfio.core.IommuUapiCodec.CacheInvalidate info) {
+        boolean pasidNamed = (info.flags() & 1) != 0;
+        if (info.granularity() != vfio.core.IommuUapiCodec.IOMMU_INV_GRANU_DOMAIN && pasidNamed
+                && info.pasid() != bound.bind.hpasid()) {
+            return;
+        }
+        if (info.granularity() != vfio.core.IommuUapiCodec.IOMMU_INV_GRANU_ADDR) {
+            bound.iotlb.clear();
+            return;
+        }
+        long first = info.addr() >>> PlatformIommu.PAGE_SHIFT;
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(info.granuleSize(), Math.max(1, info.nbGranules()));
+        } catch (ArithmeticException tooLarge) {
+            bytes = -1;
+        }
+        if (bytes < 0 || info.granuleSize() < 0) {
+            bound.iotlb.clear();   // a range past 2^63 bytes is everything
+            return;
+        }
+        long pages = Math.max(1, (bytes + PlatformIommu.PAGE_SIZE - 1) >>> PlatformIommu.PAGE_SHIFT);
+        bound.iotlb.keySet().removeIf(vpn -> vpn - first >= 0 && vpn - first < pages);
     }
 
     synchronized List<IommuModel.GpasidBind> binds() {
-        return List.copyOf(binds.values());
+        List<IommuModel.GpasidBind> list = new ArrayList<>();
+        binds.values().forEach(b -> list.add(b.bind));
+        return list;
     }
 
     synchronized List<IommuModel.Invalidation> invalidations() {

@@ -626,6 +626,91 @@ final class Type1Iommu implements VfioIommu, VfioDma {
         }
     }
 
+    /** First-level entry bits (x86-64 paging, as VT-d's first-level tables use). */
+    private static final long PTE_PRESENT = 1, PTE_WRITE = 2, PTE_LARGE = 0x80;
+    private static final long PTE_ADDR = 0x000f_ffff_ffff_f000L;
+
+    @Override
+    public long translatePasid(String physicalDevice, int pasid, long address, int prot) {
+        if (prot == 0 || (prot & ~(IOMMU_READ | IOMMU_WRITE)) != 0) {
+            throw new ErrnoException(Errno.EINVAL, "a PASID request needs READ and/or WRITE, prot " + prot);
+        }
+        boolean write = (prot & IOMMU_WRITE) != 0;
+        lock.lock();
+        try {
+            checkLive();
+            PlatformModel.BoundTable bound = model.boundTable(physicalDevice, pasid);
+            if (bound == null || !hasDomain(bound.bind.domain())) {
+                throw new ErrnoException(Errno.EFAULT, "page fault at 0x" + Long.toHexString(address) + ": PASID " + pasid
+                        + " has no page table bound on " + physicalDevice + " in the container of " + vm);
+            }
+            long vpn = address >>> PAGE_SHIFT;
+            long hit = model.cached(bound, vpn);
+            if (hit < 0 || (write && (hit & 1) == 0)) {
+                hit = walk(bound.bind, address);
+                model.cache(bound, vpn, hit);
+            }
+            if (write && (hit & 1) == 0) {
+                throw new ErrnoException(Errno.EFAULT, "page fault at 0x" + Long.toHexString(address) + ": PASID " + pasid
+                        + " maps it read-only");
+            }
+            return (hit & ~(PAGE_SIZE - 1)) | (address & (PAGE_SIZE - 1));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean hasDomain(int id) {
+        for (PlatformModel.DomainState d : domains) {
+            if (d.id == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Walks a bound first-level table (4 levels for a 48-bit address width, 5 for 57), reading
+     * each entry through this container's mappings as the IOMMU reads guest memory. Returns the
+     * guest-physical page of {@code address} with bit 0 set when every level allows writes.
+     */
+    private long walk(IommuModel.GpasidBind bind, long address) {
+        int width = bind.addrWidth();
+        long upper = address >> (width - 1);
+        if (upper != 0 && upper != -1) {
+            throw new ErrnoException(Errno.EFAULT, "page fault at 0x" + Long.toHexString(address)
+                    + ": not canonical for a " + width + "-bit address width");
+        }
+        int levels = width == 57 ? 5 : 4;
+        long table = bind.gpgd() & PTE_ADDR;
+        boolean writable = true;
+        ByteBuffer entry = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int level = levels; level >= 1; level--) {
+            int shift = PAGE_SHIFT + 9 * (level - 1);
+            long at = table + ((address >>> shift) & 511) * 8;
+            try {
+                access(at, entry.clear(), false);
+            } catch (ErrnoException e) {
+                throw new ErrnoException(Errno.EFAULT, "page fault at 0x" + Long.toHexString(address)
+                        + ": the level-" + level + " table entry at 0x" + Long.toHexString(at) + " is not in guest memory ("
+                        + e.getMessage() + ")");
+            }
+            long pte = entry.getLong(0);
+            if ((pte & PTE_PRESENT) == 0) {
+                throw new ErrnoException(Errno.EFAULT, "page fault at 0x" + Long.toHexString(address)
+                        + ": the level-" + level + " entry at 0x" + Long.toHexString(at) + " is not present");
+            }
+            writable &= (pte & PTE_WRITE) != 0;
+            if ((level == 2 || level == 3) && (pte & PTE_LARGE) != 0) {
+                long pageMask = (1L << shift) - 1;
+                long gpa = ((pte & PTE_ADDR) & ~pageMask) | (address & pageMask);
+                return (gpa & ~(PAGE_SIZE - 1)) | (writable ? 1 : 0);
+            }
+            table = pte & PTE_ADDR;
+        }
+        return table | (writable ? 1 : 0);
+    }
+
     @Override
     public void addUnmapListener(VfioDmaUnmapListener listener) {
         lock.lock();
