@@ -1,0 +1,390 @@
+package samples.mdsa.internal;
+
+import static vfio.core.Vfio.*;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.UUID;
+
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+import vfio.core.EventFd;
+import vfio.core.FileTable;
+import vfio.core.VfioDeviceContext;
+import vfio.core.VfioDeviceInfo;
+import vfio.core.VfioDeviceIoctls;
+import vfio.core.VfioDeviceOps;
+import vfio.core.VfioDma;
+import vfio.core.VfioIoctlCodec;
+import vfio.core.VfioIrqInfo;
+import vfio.core.VfioIrqSet;
+import vfio.core.VfioRegionInfo;
+import vfio.core.VfioRegions;
+
+/**
+ * One work queue of the mdsa parent, given to a guest as a PCI function: BAR0 holds read-only
+ * registers, BAR2 the queue's portal, where one 64-byte write submits one descriptor (what
+ * MOVDIR64B/ENQCMD do). The descriptor's PASID tags every access it makes: the platform
+ * IOMMU translates its addresses through the guest page table the VMM bound to that PASID
+ * (VFIO_IOMMU_BIND), then through the container's DMA mappings, as vSVA does. Faults and
+ * malformed descriptors end in a completion status, as hardware reports them, not in an
+ * error of the write.
+ *
+ * <p>Every entry point holds the device's monitor (the vendor lock: it is taken before the
+ * type1 IOMMU's lock, never after). A descriptor runs to completion inside the portal write.
+ */
+final class MdsaDevice implements VfioDeviceOps, VfioDeviceIoctls {
+    static final int CONFIG_SIZE = 0x100;
+    static final int BAR_SIZE = 0x1000;
+    static final int VENDOR_ID = 0x1234;     // the experimental vendor id QEMU's test devices use
+    static final int DEVICE_ID = 0x0d5a;
+
+    /** BAR0 registers. */
+    static final int REG_VERSION = 0x00;
+    static final int REG_MAX_XFER = 0x08;
+    static final int REG_STATUS = 0x10;
+    static final int REG_FAULT_ADDR = 0x18;
+    static final int REG_COMPLETED = 0x20;
+    static final int REG_BYTES = 0x28;
+    static final int REGS_END = 0x30;
+    static final int VERSION = 0x100;
+
+    static final int PCI_COMMAND = 0x04;
+    static final int PCI_COMMAND_WRITABLE = 0x0002 | 0x0004 | 0x0400;   // MEMORY, MASTER, INTX_DISABLE
+    static final int PCI_BASE_ADDRESS_0 = 0x10;
+    static final int PCI_INTERRUPT_LINE = 0x3c;
+    static final int BAR_MEM_64 = 0x4;
+
+    private static final int PAGE = 4096;
+
+    private final UUID uuid;
+    private final String physicalDevice;
+    private final ByteBuffer config = ByteBuffer.allocate(CONFIG_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    /** The bytes of one transfer, reused: a descriptor moves at most MAX_XFER. */
+    private final byte[] staging = new byte[Descriptor.MAX_XFER];
+    private final ByteBuffer record = ByteBuffer.allocate(Descriptor.COMPLETION_RECORD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+
+    private int openCount;
+    private boolean removed;
+    private VfioDma dma;
+    private EventFd msiTrigger;
+    private int lastStatus;
+    private long faultAddr;
+    private long completed;
+    private long bytesMoved;
+
+    MdsaDevice(UUID uuid, String physicalDevice) {
+        this.uuid = uuid;
+        this.physicalDevice = physicalDevice;
+        resetConfig();
+    }
+
+    private void resetConfig() {
+        config.clear();
+        config.put(new byte[CONFIG_SIZE]).clear();
+        config.putShort(0x00, (short) VENDOR_ID).putShort(0x02, (short) DEVICE_ID);
+        config.put(0x08, (byte) 1);                      // revision
+        config.put(0x0a, (byte) 0x80).put(0x0b, (byte) 0x08);   // class: other system peripheral (DSA's)
+        config.putInt(PCI_BASE_ADDRESS_0, BAR_MEM_64);   // BAR0/1: registers
+        config.putInt(PCI_BASE_ADDRESS_0 + 8, BAR_MEM_64);   // BAR2/3: portal
+        config.putShort(0x2c, (short) VENDOR_ID).putShort(0x2e, (short) DEVICE_ID);
+    }
+
+    // ---- lifecycle ----------------------------------------------------------------------
+
+    synchronized void markRemoved() {
+        removed = true;
+        msiTrigger = null;
+        dma = null;
+    }
+
+    private void checkAlive() {
+        if (removed) {
+            throw new ErrnoException(Errno.ENODEV, "mdsa work queue " + uuid + " has been removed");
+        }
+    }
+
+    /** Opened in a container, the queue reaches guest memory through its IOMMU; else not at all. */
+    @Override
+    public synchronized void open(VfioDeviceContext context) {
+        checkAlive();
+        VfioDma reach;
+        try {
+            reach = context.dma();
+        } catch (ErrnoException noIommu) {
+            reach = null;
+        }
+        openCount++;
+        dma = reach;
+    }
+
+    @Override
+    public synchronized void release() {
+        if (openCount > 0 && --openCount == 0) {
+            dma = null;
+            msiTrigger = null;
+        }
+    }
+
+    // ---- regions ------------------------------------------------------------------------
+
+    private static long regionSize(int index) {
+        return switch (index) {
+            case VFIO_PCI_CONFIG_REGION_INDEX -> CONFIG_SIZE;
+            case VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX -> BAR_SIZE;
+            default -> 0;
+        };
+    }
+
+    /** Validates an access against its region; returns the offset in it. */
+    private int checkAccess(long pos, int count) {
+        checkAlive();
+        int index = VfioRegions.index(pos);
+        long offset = VfioRegions.offset(pos);
+        long size = regionSize(index);
+        if (size == 0) {
+            throw new ErrnoException(Errno.EINVAL, "mdsa has no region " + index);
+        }
+        if (count <= 0 || offset + count > size) {
+            throw new ErrnoException(Errno.EINVAL, "access of " + count + " byte(s) at 0x" + Long.toHexString(offset)
+                    + " runs past region " + index + " of size 0x" + Long.toHexString(size));
+        }
+        return (int) offset;
+    }
+
+    @Override
+    public synchronized int read(ByteBuffer dst, long pos) {
+        int count = dst.remaining();
+        int offset = checkAccess(pos, count);
+        switch (VfioRegions.index(pos)) {
+            case VFIO_PCI_CONFIG_REGION_INDEX -> dst.put(config.array(), offset, count);
+            case VFIO_PCI_BAR0_REGION_INDEX -> {
+                for (int i = 0; i < count; i++) {
+                    dst.put(registerByte(offset + i));
+                }
+            }
+            default -> {
+                for (int i = 0; i < count; i++) {
+                    dst.put((byte) 0);      // a portal reads as zeros
+                }
+            }
+        }
+        return count;
+    }
+
+    private byte registerByte(int at) {
+        int reg = at & ~7;
+        long value = switch (reg) {
+            case REG_VERSION -> VERSION;
+            case REG_MAX_XFER -> Descriptor.MAX_XFER;
+            case REG_STATUS -> lastStatus;
+            case REG_FAULT_ADDR -> faultAddr;
+            case REG_COMPLETED -> completed;
+            case REG_BYTES -> bytesMoved;
+            default -> 0;
+        };
+        return (byte) (value >>> (8 * (at - reg)));
+    }
+
+    @Override
+    public synchronized int write(ByteBuffer src, long pos) {
+        int count = src.remaining();
+        int offset = checkAccess(pos, count);
+        switch (VfioRegions.index(pos)) {
+            case VFIO_PCI_CONFIG_REGION_INDEX -> writeConfig(src, offset, count);
+            case VFIO_PCI_BAR2_REGION_INDEX -> {
+                if (count != Descriptor.SIZE || offset % Descriptor.SIZE != 0) {
+                    throw new ErrnoException(Errno.EINVAL, "a portal takes one 64-byte aligned write per descriptor, not "
+                            + count + " byte(s) at 0x" + Integer.toHexString(offset));
+                }
+                submit(Descriptor.decode(src));
+            }
+            default -> {
+                // BAR0's registers are read-only: writes are dropped, as the device drops them
+            }
+        }
+        src.position(src.limit());
+        return count;
+    }
+
+    /** Config writes merge into the dword and change only its writable bits. */
+    private void writeConfig(ByteBuffer src, int offset, int count) {
+        for (int i = 0; i < count; i++) {
+            int at = offset + i;
+            byte value = src.get(src.position() + i);
+            int dword = at & ~3;
+            int shift = 8 * (at - dword);
+            int writable = switch (dword) {
+                case PCI_COMMAND -> PCI_COMMAND_WRITABLE;
+                case PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_0 + 8 -> ~(BAR_SIZE - 1);   // sizing reads the mask back
+                case PCI_BASE_ADDRESS_0 + 4, PCI_BASE_ADDRESS_0 + 12 -> 0xffff_ffff;  // upper halves
+                case PCI_INTERRUPT_LINE -> 0xff;
+                default -> 0;
+            };
+            int mask = (writable >>> shift) & 0xff;
+            byte old = config.get(at);
+            config.put(at, (byte) ((old & ~mask) | (value & mask)));
+        }
+    }
+
+    // ---- the engine -----------------------------------------------------------------------
+
+    /** A DMA access the IOMMU refused: the address it faulted on, and what was done before. */
+    private static final class Fault extends Exception {
+        private static final long serialVersionUID = 1L;
+        final long address;
+        final int done;
+
+        Fault(long address, int done) {
+            super(null, null, false, false);
+            this.address = address;
+            this.done = done;
+        }
+    }
+
+    private void submit(Descriptor d) {
+        int status = d.check();
+        int done = 0;
+        long fault = 0;
+        if (status == Descriptor.STATUS_NONE && dma == null) {
+            status = Descriptor.STATUS_NO_IOMMU;
+        }
+        if (status == Descriptor.STATUS_NONE) {
+            try {
+                done = run(d);
+                status = Descriptor.STATUS_SUCCESS;
+            } catch (Fault f) {
+                status = Descriptor.STATUS_PAGE_FAULT;
+                fault = f.address;
+                done = f.done;
+            }
+        }
+        // Without RCR the record is written only when something went wrong (DSA's rule).
+        boolean recordWanted = (d.flags() & Descriptor.FLAG_CRAV) != 0
+                && ((d.flags() & Descriptor.FLAG_RCR) != 0 || status != Descriptor.STATUS_SUCCESS)
+                && dma != null && status != Descriptor.STATUS_INVALID_COMPLETION_ADDR;
+        if (recordWanted) {
+            record.clear();
+            record.put(new byte[Descriptor.COMPLETION_RECORD_SIZE]).clear();
+            record.put(0, (byte) status).putInt(4, done).putLong(8, fault);
+            try {
+                move(d.pasid(), d.completionAddr(), record.array(), Descriptor.COMPLETION_RECORD_SIZE, true);
+            } catch (Fault f) {
+                status = Descriptor.STATUS_PAGE_FAULT;   // the record is lost; the register tells
+                fault = f.address;
+            }
+        }
+        lastStatus = status;
+        faultAddr = fault;
+        completed++;
+        bytesMoved += done;
+        if ((d.flags() & Descriptor.FLAG_RCI) != 0 && msiTrigger != null) {
+            msiTrigger.signal();
+        }
+    }
+
+    /** Runs a valid descriptor; returns the bytes it moved. */
+    private int run(Descriptor d) throws Fault {
+        int size = d.xferSize();
+        switch (d.opcode()) {
+            case Descriptor.OPCODE_MEMMOVE -> {
+                // Read all, then write all: overlapping source and destination move as memmove.
+                move(d.pasid(), d.src(), staging, size, false);
+                move(d.pasid(), d.dst(), staging, size, true);
+                return size;
+            }
+            case Descriptor.OPCODE_MEMFILL -> {
+                for (int i = 0; i < size; i++) {
+                    staging[i] = (byte) (d.src() >>> (8 * (i & 7)));
+                }
+                move(d.pasid(), d.dst(), staging, size, true);
+                return size;
+            }
+            default -> {
+                return 0;   // NOOP
+            }
+        }
+    }
+
+    /** Moves {@code length} bytes between guest virtual memory of {@code pasid} and {@code buffer}, page by page. */
+    private void move(int pasid, long address, byte[] buffer, int length, boolean toGuest) throws Fault {
+        int prot = toGuest ? VfioDma.IOMMU_WRITE : VfioDma.IOMMU_READ;
+        for (int done = 0; done < length;) {
+            long at = address + done;
+            int chunk = (int) Math.min(length - done, PAGE - (at & (PAGE - 1)));
+            try {
+                long iova = dma.translatePasid(physicalDevice, pasid, at, prot);
+                if (toGuest) {
+                    dma.write(iova, ByteBuffer.wrap(buffer, done, chunk));
+                } else {
+                    dma.read(iova, ByteBuffer.wrap(buffer, done, chunk));
+                }
+            } catch (ErrnoException refused) {
+                throw new Fault(at, toGuest ? done : 0);
+            }
+            done += chunk;
+        }
+    }
+
+    // ---- ioctls ---------------------------------------------------------------------------
+
+    @Override
+    public long ioctl(int cmd, ByteBuffer arg, FileTable files) {
+        synchronized (this) {
+            checkAlive();
+        }
+        return VfioIoctlCodec.dispatch(cmd, arg, files, this);
+    }
+
+    @Override
+    public VfioDeviceInfo getInfo() {
+        return new VfioDeviceInfo(VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, VFIO_PCI_NUM_REGIONS,
+                VFIO_PCI_NUM_IRQS);
+    }
+
+    @Override
+    public synchronized VfioRegionInfo getRegionInfo(int index) {
+        checkAlive();
+        return new VfioRegionInfo(index, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE, regionSize(index),
+                VfioRegions.position(index, 0));
+    }
+
+    /** Only MSI, one vector: the completion interrupt a descriptor requests with RCI. */
+    @Override
+    public VfioIrqInfo getIrqInfo(int index) {
+        if (index == VFIO_PCI_MSI_IRQ_INDEX) {
+            return new VfioIrqInfo(index, VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, 1);
+        }
+        if (index >= 0 && index < VFIO_PCI_NUM_IRQS) {
+            return new VfioIrqInfo(index, 0, 0);
+        }
+        throw new ErrnoException(Errno.EINVAL, "mdsa has no irq index " + index);
+    }
+
+    @Override
+    public synchronized void setIrqs(VfioIrqSet set) {
+        checkAlive();
+        if (set.index() != VFIO_PCI_MSI_IRQ_INDEX || set.action() != VFIO_IRQ_SET_ACTION_TRIGGER) {
+            throw new ErrnoException(Errno.EINVAL, "mdsa signals only MSI (index 1) by trigger, not index " + set.index()
+                    + " action 0x" + Integer.toHexString(set.action()));
+        }
+        if (set.dataType() == VFIO_IRQ_SET_DATA_EVENTFD) {
+            msiTrigger = set.eventFds()[0];
+        } else if (set.count() == 0) {
+            msiTrigger = null;
+        } else if (msiTrigger != null && (set.dataType() == VFIO_IRQ_SET_DATA_NONE || set.bools()[0])) {
+            msiTrigger.signal();
+        }
+    }
+
+    /** VFIO_DEVICE_RESET: registers and config to power-on state; the MSI eventfd stays. */
+    @Override
+    public synchronized void reset() {
+        checkAlive();
+        resetConfig();
+        lastStatus = 0;
+        faultAddr = 0;
+        completed = 0;
+        bytesMoved = 0;
+    }
+}
