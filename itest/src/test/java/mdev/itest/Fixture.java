@@ -125,7 +125,7 @@ final class Fixture {
     /** Every test leaves the framework as it found it: bundles active, bus empty. */
     static void reset(BundleContext context) {
         for (String bsn : new String[] { "mdev.core", "vfio.core", "vfio.mdev", "vfio.type1", "virtio.core",
-                "virtio.mdev", "virtio.uvirtio", "samples.mtty", "samples.mvnet", "samples.uvirtio", "vendor.gvt",
+                "virtio.mdev", "virtio.uvirtio", "samples.mtty", "samples.mdsa", "samples.mvnet", "samples.uvirtio", "vendor.gvt",
                 "vendor.ccw", "vendor.ap", "mdev.mdevctl", "mdev.sysfs", "vfio.user" }) {
             Bundle b = bundle(context, bsn);
             if (b.getState() != Bundle.ACTIVE) {
@@ -135,6 +135,7 @@ final class Fixture {
         MdevBus bus = bus(context);
         awaitParent(bus, "mtty");
         awaitParent(bus, "mvnet");
+        awaitParent(bus, "mdsa");
         for (MdevDevice d : bus.devices()) {
             if (d.classId() == mdev.core.MdevClassId.VIRTIO) {
                 // a guest driver holds a VIRTIO mdev open: it lets go first

@@ -32,6 +32,21 @@ final class Args {
         }
     }
 
+    /**
+     * A 64-bit value: decimal (signed), or 0x-hex of up to 16 digits read as the unsigned bits
+     * a u64 holds (page-table entries, descriptor words).
+     */
+    static long u64(String text, String what) {
+        if (text.startsWith("0x") || text.startsWith("0X")) {
+            String digits = text.substring(2);
+            if (digits.isEmpty() || digits.length() > 16 || !digits.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                throw new ErrnoException(Errno.EINVAL, what + " '" + text + "' is not a 64-bit hex number");
+            }
+            return Long.parseUnsignedLong(digits, 16);
+        }
+        return number(text, what);
+    }
+
     /** A region index, or its vfio-pci name: bar0..bar5, rom, config, vga. */
     static int region(String text) {
         String name = text.toLowerCase();

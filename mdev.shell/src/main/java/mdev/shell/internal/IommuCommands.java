@@ -16,6 +16,9 @@ import vfio.type1.IommuModel;
         "osgi.command.scope=iommu",
         "osgi.command.function=pasid",
         "osgi.command.function=quota",
+        "osgi.command.function=bind",
+        "osgi.command.function=unbind",
+        "osgi.command.function=invalidate",
         "osgi.command.function=mappings",
         "osgi.command.function=domains",
         "osgi.command.function=pasids",
@@ -49,6 +52,59 @@ public final class IommuCommands {
             @Descriptor("new quota") String quota) {
         System.out.println("quota " + ShellSession.of(session).container(containerFd)
                 .setPasidQuota((int) Args.number(quota, "quota")));
+    }
+
+    @Descriptor("VFIO_IOMMU_BIND: bind a guest page table (x86-64, VT-d first level) to a PASID the VM owns")
+    public void bind(CommandSession session, @Descriptor("container fd") String containerFd,
+            @Descriptor("PASID") String pasid, @Descriptor("guest-physical address of the top table") String gpgd,
+            @Descriptor("address width, 48 (default) or 57") String... width) {
+        if (width.length > 1) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "usage: iommu:bind <fd> <pasid> <gpgd> [48|57]");
+        }
+        long p = Args.number(pasid, "pasid");
+        int addrWidth = width.length == 0 ? 48 : (int) Args.number(width[0], "address width");
+        ShellSession.of(session).container(containerFd).bindGuestPgtbl(gpasid(p, Args.u64(gpgd, "gpgd"), addrWidth));
+        System.out.println("bound pasid " + p);
+    }
+
+    /** The guest's PASID is the host's here (the VM allocated it with PASID_REQUEST). */
+    private static vfio.core.IommuUapiCodec.GpasidBind gpasid(long pasid, long gpgd, int addrWidth) {
+        return new vfio.core.IommuUapiCodec.GpasidBind(vfio.core.Vfio.IOMMU_PASID_FORMAT_INTEL_VTD,
+                vfio.core.IommuUapiCodec.IOMMU_SVA_GPASID_VAL, gpgd, pasid, pasid, addrWidth, 0, 0, 0);
+    }
+
+    @Descriptor("VFIO_IOMMU_BIND with UNBIND_GUEST_PGTBL: unbind a PASID's guest page table")
+    public void unbind(CommandSession session, @Descriptor("container fd") String containerFd,
+            @Descriptor("PASID") String pasid) {
+        long p = Args.number(pasid, "pasid");
+        ShellSession.of(session).container(containerFd).unbindGuestPgtbl(gpasid(p, 0, 48));
+        System.out.println("unbound pasid " + p);
+    }
+
+    @Descriptor("VFIO_IOMMU_CACHE_INVALIDATE of the IOTLB: 'domain', 'pasid <pasid>' or 'addr <pasid> <addr> [pages]'")
+    public void invalidate(CommandSession session, @Descriptor("container fd") String containerFd,
+            @Descriptor("granularity: domain, pasid or addr") String granularity,
+            @Descriptor("the PASID, then address and page count for addr") String... args) {
+        int iotlb = 1;   // IOMMU_CACHE_INV_TYPE_IOTLB
+        vfio.core.IommuUapiCodec.CacheInvalidate info;
+        if (granularity.equals("domain") && args.length == 0) {
+            info = new vfio.core.IommuUapiCodec.CacheInvalidate(iotlb, vfio.core.IommuUapiCodec.IOMMU_INV_GRANU_DOMAIN,
+                    0, 0, 0, 0, 0, 0);
+        } else if (granularity.equals("pasid") && args.length == 1) {
+            info = new vfio.core.IommuUapiCodec.CacheInvalidate(iotlb, vfio.core.IommuUapiCodec.IOMMU_INV_GRANU_PASID,
+                    1, 0, Args.number(args[0], "pasid"), 0, 0, 0);
+        } else if (granularity.equals("addr") && (args.length == 2 || args.length == 3)) {
+            long pages = args.length == 3 ? Args.number(args[2], "pages") : 1;
+            if (pages < 1) {
+                throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "pages " + args[2] + " must be at least 1");
+            }
+            info = new vfio.core.IommuUapiCodec.CacheInvalidate(iotlb, vfio.core.IommuUapiCodec.IOMMU_INV_GRANU_ADDR,
+                    1, 0, Args.number(args[0], "pasid"), Args.u64(args[1], "addr"), 4096, pages);
+        } else {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "usage: iommu:invalidate <fd> domain"
+                    + " | iommu:invalidate <fd> pasid <pasid> | iommu:invalidate <fd> addr <pasid> <addr> [pages]");
+        }
+        ShellSession.of(session).container(containerFd).cacheInvalidate(info);
     }
 
     @Descriptor("list the DMA mappings of every type1 container")

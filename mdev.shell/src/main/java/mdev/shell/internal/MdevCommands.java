@@ -20,7 +20,8 @@ import mdev.core.MdevType;
         "osgi.command.function=list",
         "osgi.command.function=create",
         "osgi.command.function=remove",
-        "osgi.command.function=attr" })
+        "osgi.command.function=attr",
+        "osgi.command.function=fails" })
 public final class MdevCommands {
     private final MdevBus bus;
 
@@ -107,5 +108,38 @@ public final class MdevCommands {
     public void attr(@Descriptor("device UUID") String uuid, @Descriptor("attribute name") String name,
             @Descriptor("value") String value) {
         bus.writeAttribute(Args.uuid(uuid), name, value + "\n");
+    }
+
+    /**
+     * Runs a command that must fail with {@code errno} (scripts stop at the first failure, so
+     * this is how a script shows one); prints the error. EINVAL when it succeeds or fails
+     * otherwise.
+     */
+    @Descriptor("run a command that must fail with the given errno, e.g. mdev:fails EBUSY { mdev:remove <uuid> }")
+    public String fails(org.apache.felix.service.command.CommandSession session,
+            @Descriptor("the errno expected, e.g. EBUSY") String errno,
+            @Descriptor("the command, in braces") org.apache.felix.service.command.Function command) {
+        mdev.core.Errno expected;
+        try {
+            expected = mdev.core.Errno.valueOf(errno);
+        } catch (IllegalArgumentException e) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "'" + errno + "' is not an errno name");
+        }
+        try {
+            command.execute(session, java.util.List.of());
+        } catch (Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof mdev.core.ErrnoException failure) {
+                    if (failure.errno() != expected) {
+                        throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "expected " + expected
+                                + ", the command failed with " + failure);
+                    }
+                    return failure.toString();
+                }
+            }
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "expected " + expected
+                    + ", the command failed with " + e);
+        }
+        throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "expected " + expected + ", the command succeeded");
     }
 }

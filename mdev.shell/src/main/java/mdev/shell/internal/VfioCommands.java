@@ -51,6 +51,8 @@ import vfio.core.VfioService;
         "osgi.command.function=info",
         "osgi.command.function=read",
         "osgi.command.function=write",
+        "osgi.command.function=readq",
+        "osgi.command.function=writeq",
         "osgi.command.function=puts",
         "osgi.command.function=gets",
         "osgi.command.function=irq",
@@ -275,6 +277,28 @@ public final class VfioCommands {
             data[i] = Args.octet(bytes[i]);
         }
         ShellSession.of(session).device(uuid).writeRegion(Args.region(region), Args.number(offset, "offset"), data);
+    }
+
+    @Descriptor("read one 64-bit little-endian register of a region; prints it in hex")
+    public String readq(CommandSession session, @Descriptor("device UUID") String uuid,
+            @Descriptor("region: bar0..bar5, config or an index") String region,
+            @Descriptor("offset in the region") String offset) {
+        byte[] bytes = ShellSession.of(session).device(uuid).readRegion(Args.region(region), Args.number(offset, "offset"), 8);
+        return String.format("0x%x", java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0));
+    }
+
+    @Descriptor("write 64-bit little-endian words to a region in one access (8 words: a 64-byte portal write)")
+    public void writeq(CommandSession session, @Descriptor("device UUID") String uuid,
+            @Descriptor("region: bar0..bar5, config or an index") String region,
+            @Descriptor("offset in the region") String offset, @Descriptor("words") String... words) {
+        if (words.length == 0) {
+            throw new ErrnoException(Errno.EINVAL, "usage: vfio:writeq <uuid> <region> <offset> <u64>...");
+        }
+        java.nio.ByteBuffer data = java.nio.ByteBuffer.allocate(8 * words.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < words.length; i++) {
+            data.putLong(Args.u64(words[i], "word " + i));
+        }
+        ShellSession.of(session).device(uuid).writeRegion(Args.region(region), Args.number(offset, "offset"), data.array());
     }
 
     @Descriptor("write a text one byte at a time to one register (e.g. a UART's THR)")

@@ -18,7 +18,9 @@ import vfio.core.VmAddressSpace;
         "osgi.command.function=alloc",
         "osgi.command.function=list",
         "osgi.command.function=poke",
-        "osgi.command.function=peek" })
+        "osgi.command.function=peek",
+        "osgi.command.function=pokeq",
+        "osgi.command.function=peekq" })
 public final class VmCommands {
 
     @Descriptor("create a VM address space")
@@ -61,5 +63,35 @@ public final class VmCommands {
         byte[] bytes = new byte[view.remaining()];
         view.get(bytes);
         System.out.println(new String(bytes, StandardCharsets.ISO_8859_1));
+    }
+
+    @Descriptor("write 64-bit little-endian words into VM memory (page-table entries, descriptors)")
+    public void pokeq(CommandSession session, @Descriptor("VM name") String name,
+            @Descriptor("virtual address") String vaddr, @Descriptor("words, e.g. 0x11003") String... words) {
+        if (words.length == 0) {
+            throw new ErrnoException(Errno.EINVAL, "usage: vm:pokeq <vm> <vaddr> <u64>...");
+        }
+        ByteBuffer view = ShellSession.of(session).vm(name).view(Args.number(vaddr, "vaddr"), 8L * words.length)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long[] values = new long[words.length];
+        for (int i = 0; i < words.length; i++) {
+            values[i] = Args.u64(words[i], "word " + i);
+        }
+        for (long value : values) {
+            view.putLong(value);
+        }
+    }
+
+    @Descriptor("read 64-bit little-endian words of VM memory; prints them in hex")
+    public String peekq(CommandSession session, @Descriptor("VM name") String name,
+            @Descriptor("virtual address") String vaddr, @Descriptor("number of words (default 1)") String... count) {
+        int n = count.length == 0 ? 1 : Args.count(count[0]);
+        ByteBuffer view = ShellSession.of(session).vm(name).view(Args.number(vaddr, "vaddr"), 8L * n)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        StringBuilder words = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            words.append(i == 0 ? "" : " ").append(String.format("0x%x", view.getLong()));
+        }
+        return words.toString();
     }
 }

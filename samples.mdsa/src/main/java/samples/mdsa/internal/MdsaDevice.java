@@ -270,8 +270,11 @@ final class MdsaDevice implements VfioDeviceOps, VfioDeviceIoctls {
             try {
                 move(d.pasid(), d.completionAddr(), record.array(), Descriptor.COMPLETION_RECORD_SIZE, true);
             } catch (Fault f) {
-                status = Descriptor.STATUS_PAGE_FAULT;   // the record is lost; the register tells
-                fault = f.address;
+                // The record is lost; the registers tell, naming the first fault of the descriptor.
+                if (status != Descriptor.STATUS_PAGE_FAULT) {
+                    status = Descriptor.STATUS_PAGE_FAULT;
+                    fault = f.address;
+                }
             }
         }
         lastStatus = status;

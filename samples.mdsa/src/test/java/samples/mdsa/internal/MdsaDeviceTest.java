@@ -134,6 +134,16 @@ class MdsaDeviceTest {
     }
 
     @Test
+    void aRecordThatCannotBeWrittenLeavesTheFirstFaultInTheRegisters() {
+        submit(Descriptor.of(PASID, Descriptor.OPCODE_MEMMOVE, Descriptor.FLAG_CRAV, 0x90_0000L, 0x80_0000L, 0x50_0000L, 8));
+        assertThat(register(MdsaDevice.REG_STATUS)).isEqualTo(Descriptor.STATUS_PAGE_FAULT);
+        assertThat(register(MdsaDevice.REG_FAULT_ADDR)).isEqualTo(0x80_0000L);
+        submit(Descriptor.of(PASID, Descriptor.OPCODE_NOOP, Descriptor.FLAG_CRAV | Descriptor.FLAG_RCR, 0x90_0000L, 0, 0, 0));
+        assertThat(register(MdsaDevice.REG_STATUS)).isEqualTo(Descriptor.STATUS_PAGE_FAULT);
+        assertThat(register(MdsaDevice.REG_FAULT_ADDR)).isEqualTo(0x90_0000L);
+    }
+
+    @Test
     void withoutRcrASuccessWritesNoRecord() {
         guest.put(0x24000, (byte) 0x77);
         submit(Descriptor.of(PASID, Descriptor.OPCODE_NOOP, Descriptor.FLAG_CRAV, 0x70_0000L, 0, 0, 0));
