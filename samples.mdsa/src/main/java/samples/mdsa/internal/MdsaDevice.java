@@ -9,16 +9,11 @@ import java.util.UUID;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.EventFd;
-import vfio.core.FileTable;
 import vfio.core.VfioDeviceContext;
-import vfio.core.VfioDeviceInfo;
-import vfio.core.VfioDeviceIoctls;
-import vfio.core.VfioDeviceOps;
 import vfio.core.VfioDma;
-import vfio.core.VfioIoctlCodec;
 import vfio.core.VfioIrqInfo;
 import vfio.core.VfioIrqSet;
-import vfio.core.VfioRegionInfo;
+import vfio.core.VfioPciDeviceOps;
 import vfio.core.VfioRegions;
 
 /**
@@ -33,7 +28,7 @@ import vfio.core.VfioRegions;
  * <p>Every entry point holds the device's monitor (the vendor lock: it is taken before the
  * type1 IOMMU's lock, never after). A descriptor runs to completion inside the portal write.
  */
-final class MdsaDevice implements VfioDeviceOps, VfioDeviceIoctls {
+final class MdsaDevice extends VfioPciDeviceOps {
     static final int CONFIG_SIZE = 0x100;
     static final int BAR_SIZE = 0x1000;
     static final int VENDOR_ID = 0x1234;     // the experimental vendor id QEMU's test devices use
@@ -98,7 +93,8 @@ final class MdsaDevice implements VfioDeviceOps, VfioDeviceIoctls {
         dma = null;
     }
 
-    private void checkAlive() {
+    @Override
+    protected void checkAlive() {
         if (removed) {
             throw new ErrnoException(Errno.ENODEV, "mdsa work queue " + uuid + " has been removed");
         }
@@ -128,28 +124,13 @@ final class MdsaDevice implements VfioDeviceOps, VfioDeviceIoctls {
 
     // ---- regions ------------------------------------------------------------------------
 
-    private static long regionSize(int index) {
+    @Override
+    protected long regionSize(int index) {
         return switch (index) {
             case VFIO_PCI_CONFIG_REGION_INDEX -> CONFIG_SIZE;
             case VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX -> BAR_SIZE;
             default -> 0;
         };
-    }
-
-    /** Validates an access against its region; returns the offset in it. */
-    private int checkAccess(long pos, int count) {
-        checkAlive();
-        int index = VfioRegions.index(pos);
-        long offset = VfioRegions.offset(pos);
-        long size = regionSize(index);
-        if (size == 0) {
-            throw new ErrnoException(Errno.EINVAL, "mdsa has no region " + index);
-        }
-        if (count <= 0 || offset + count > size) {
-            throw new ErrnoException(Errno.EINVAL, "access of " + count + " byte(s) at 0x" + Long.toHexString(offset)
-                    + " runs past region " + index + " of size 0x" + Long.toHexString(size));
-        }
-        return (int) offset;
     }
 
     @Override
@@ -330,27 +311,6 @@ final class MdsaDevice implements VfioDeviceOps, VfioDeviceIoctls {
     }
 
     // ---- ioctls ---------------------------------------------------------------------------
-
-    @Override
-    public long ioctl(int cmd, ByteBuffer arg, FileTable files) {
-        synchronized (this) {
-            checkAlive();
-        }
-        return VfioIoctlCodec.dispatch(cmd, arg, files, this);
-    }
-
-    @Override
-    public VfioDeviceInfo getInfo() {
-        return new VfioDeviceInfo(VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, VFIO_PCI_NUM_REGIONS,
-                VFIO_PCI_NUM_IRQS);
-    }
-
-    @Override
-    public synchronized VfioRegionInfo getRegionInfo(int index) {
-        checkAlive();
-        return new VfioRegionInfo(index, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE, regionSize(index),
-                VfioRegions.position(index, 0));
-    }
 
     /** Only MSI, one vector: the completion interrupt a descriptor requests with RCI. */
     @Override

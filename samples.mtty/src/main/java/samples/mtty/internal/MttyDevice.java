@@ -8,14 +8,9 @@ import java.util.UUID;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.EventFd;
-import vfio.core.FileTable;
-import vfio.core.VfioDeviceInfo;
-import vfio.core.VfioDeviceIoctls;
-import vfio.core.VfioDeviceOps;
-import vfio.core.VfioIoctlCodec;
 import vfio.core.VfioIrqInfo;
 import vfio.core.VfioIrqSet;
-import vfio.core.VfioRegionInfo;
+import vfio.core.VfioPciDeviceOps;
 import vfio.core.VfioRegions;
 
 /**
@@ -25,7 +20,7 @@ import vfio.core.VfioRegions;
  * bus's lock order and nothing outside this device is called while holding it except
  * {@link EventFd#signal}, which never blocks.
  */
-final class MttyDevice implements VfioDeviceOps, VfioDeviceIoctls {
+final class MttyDevice extends VfioPciDeviceOps {
     /**
      * Config space: all 256 bytes of a PCI function's. The kernel sample's MTTY_CONFIG_SPACE_SIZE
      * is 0xff, which leaves the last dword (0xfc) unreadable to a guest reading it whole.
@@ -104,7 +99,8 @@ final class MttyDevice implements VfioDeviceOps, VfioDeviceIoctls {
         clearIrqs();
     }
 
-    private void checkAlive() {
+    @Override
+    protected void checkAlive() {
         if (removed) {
             throw new ErrnoException(Errno.ENODEV, "mtty device " + uuid + " has been removed");
         }
@@ -134,29 +130,14 @@ final class MttyDevice implements VfioDeviceOps, VfioDeviceIoctls {
 
     // ---- regions ------------------------------------------------------------------------
 
-    private long regionSize(int index) {
+    @Override
+    protected long regionSize(int index) {
         return switch (index) {
             case VFIO_PCI_CONFIG_REGION_INDEX -> CONFIG_SPACE_SIZE;
             case VFIO_PCI_BAR0_REGION_INDEX -> IO_BAR_SIZE;
             case VFIO_PCI_BAR1_REGION_INDEX -> nrPorts == 2 ? IO_BAR_SIZE : 0;
             default -> 0;
         };
-    }
-
-    /** Validates an access; returns its offset within the region. */
-    private int checkAccess(long pos, int count) {
-        checkAlive();
-        int index = VfioRegions.index(pos);
-        long offset = VfioRegions.offset(pos);
-        long size = regionSize(index);
-        if (size == 0) {
-            throw new ErrnoException(Errno.EINVAL, "mtty has no region " + index);
-        }
-        if (offset + count > size) {
-            throw new ErrnoException(Errno.EINVAL, "access of " + count + " byte(s) at 0x" + Long.toHexString(offset)
-                    + " runs past region " + index + " of size 0x" + Long.toHexString(size));
-        }
-        return (int) offset;
     }
 
     @Override
@@ -260,27 +241,6 @@ final class MttyDevice implements VfioDeviceOps, VfioDeviceIoctls {
     }
 
     // ---- ioctls -------------------------------------------------------------------------
-
-    @Override
-    public long ioctl(int cmd, ByteBuffer arg, FileTable files) {
-        synchronized (this) {
-            checkAlive();
-        }
-        return VfioIoctlCodec.dispatch(cmd, arg, files, this);
-    }
-
-    @Override
-    public VfioDeviceInfo getInfo() {
-        return new VfioDeviceInfo(VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, VFIO_PCI_NUM_REGIONS,
-                VFIO_PCI_NUM_IRQS);
-    }
-
-    @Override
-    public synchronized VfioRegionInfo getRegionInfo(int index) {
-        checkAlive();
-        return new VfioRegionInfo(index, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
-                regionSize(index), VfioRegions.position(index, 0));
-    }
 
     @Override
     public VfioIrqInfo getIrqInfo(int index) {

@@ -1,0 +1,62 @@
+package vfio.core;
+
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * What every emulated vfio-pci device of a vendor shares: the device ioctls decoded by
+ * {@link VfioIoctlCodec} into the typed calls, a PCI device with a working reset, and regions
+ * that are read/write, not mmap-able, at their {@link VfioRegions} offsets. A vendor says
+ * how large each region is and whether the device is still there; the object's monitor is the
+ * vendor lock these methods take.
+ */
+@ConsumerType
+public abstract class VfioPciDeviceOps implements VfioDeviceOps, VfioDeviceIoctls {
+    /** The size of region {@code index}, 0 for a region the device does not have. */
+    protected abstract long regionSize(int index);
+
+    /** ENODEV once the parent removed the device. Called holding the monitor. */
+    protected abstract void checkAlive();
+
+    /**
+     * Checks a region access at {@code pos} ({@code index << 40 | offset}) after
+     * {@link #checkAlive}: EINVAL for a region the device lacks or an access running past it.
+     * Returns the offset in the region.
+     */
+    protected int checkAccess(long pos, int count) {
+        checkAlive();
+        int index = VfioRegions.index(pos);
+        long offset = VfioRegions.offset(pos);
+        long size = regionSize(index);
+        if (size == 0) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "the device has no region " + index);
+        }
+        if (offset + count > size) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "access of " + count + " byte(s) at 0x"
+                    + Long.toHexString(offset) + " runs past region " + index + " of size 0x" + Long.toHexString(size));
+        }
+        return (int) offset;
+    }
+
+    @Override
+    public long ioctl(int cmd, ByteBuffer arg, FileTable files) {
+        synchronized (this) {
+            checkAlive();
+        }
+        return VfioIoctlCodec.dispatch(cmd, arg, files, this);
+    }
+
+    @Override
+    public VfioDeviceInfo getInfo() {
+        return new VfioDeviceInfo(Vfio.VFIO_DEVICE_FLAGS_PCI | Vfio.VFIO_DEVICE_FLAGS_RESET, Vfio.VFIO_PCI_NUM_REGIONS,
+                Vfio.VFIO_PCI_NUM_IRQS);
+    }
+
+    @Override
+    public synchronized VfioRegionInfo getRegionInfo(int index) {
+        checkAlive();
+        return new VfioRegionInfo(index, Vfio.VFIO_REGION_INFO_FLAG_READ | Vfio.VFIO_REGION_INFO_FLAG_WRITE,
+                regionSize(index), VfioRegions.position(index, 0));
+    }
+}
