@@ -37,6 +37,11 @@ public interface VfioDma {
     /** Writes {@code src.remaining()} bytes at {@code iova}; EFAULT if unmapped, EPERM if read-only. */
     void write(long iova, ByteBuffer src);
 
+    /** Whether every byte of {@code [iova, iova + length)} is mapped (a zero length: whether iova is). */
+    default boolean mapped(long iova, long length) {
+        return false;
+    }
+
     /**
      * Translates an address of a PASID-tagged request from {@code physicalDevice} (the IOMMU
      * device of an IOMMU-backed mdev, a Scalable-IOV work queue) as the platform IOMMU does in

@@ -14,6 +14,11 @@ import mdev.core.ErrnoException;
  * The memory of one VM process (the kernel's {@code mm}): page-aligned buffers at virtual
  * addresses. VFIO_IOMMU_MAP_DMA maps IOVA ranges onto it; a container is opened on behalf of
  * one address space, which is also the unit of PASID quota and reclaim.
+ *
+ * <p>One address space is of another kind: {@link #behindIommu} is guest memory as a device
+ * behind a container's IOMMU sees it, by IOVA (what a virtio device offered to a VM as a PCI
+ * function uses for its rings). It has no regions of its own; every access goes through the
+ * container. Its monitor is taken before the IOMMU's lock.
  */
 public final class VmAddressSpace {
     public static final int PAGE_SHIFT = 12;
@@ -33,9 +38,33 @@ public final class VmAddressSpace {
     /** The region the last access used, and its start; guarded by {@code this}. */
     private ByteBuffer lastRegion;
     private long regionStart;
+    /** For an address space behind an IOMMU: the container's DMA access; null otherwise. */
+    private final VfioDma iommu;
 
     public VmAddressSpace(String name) {
+        this(name, null);
+    }
+
+    private VmAddressSpace(String name, VfioDma iommu) {
         this.name = name;
+        this.iommu = iommu;
+    }
+
+    /**
+     * Guest memory as a device behind {@code dma}'s IOMMU reaches it: addresses are IOVAs of
+     * that container (guest-physical addresses for a VMM that maps guest RAM at its physical
+     * addresses, as QEMU does). Reads and writes go through the container: EFAULT where nothing
+     * is mapped, EPERM against the mapping's protection, ENODEV once the container is gone.
+     * It maps nothing itself: allocate, attach and memory answer EINVAL, view EFAULT.
+     */
+    public static VmAddressSpace behindIommu(String name, VfioDma dma) {
+        return new VmAddressSpace(name, java.util.Objects.requireNonNull(dma));
+    }
+
+    private void requireOwnMemory() {
+        if (iommu != null) {
+            throw new ErrnoException(Errno.EINVAL, this + " is guest memory behind an IOMMU: it maps nothing itself");
+        }
     }
 
     /** A number unique to this address space in this JVM. */
@@ -53,6 +82,7 @@ public final class VmAddressSpace {
      * memory already mapped.
      */
     public synchronized ByteBuffer allocate(long vaddr, long size) {
+        requireOwnMemory();
         checkFree(vaddr, size);
         ByteBuffer memory = ByteBuffer.allocate((int) size);
         regions.put(vaddr, memory);
@@ -65,6 +95,7 @@ public final class VmAddressSpace {
      * guest memory. The same checks as {@link #allocate}.
      */
     public synchronized void attach(long vaddr, ByteBuffer memory) {
+        requireOwnMemory();
         checkFree(vaddr, memory.capacity());
         regions.put(vaddr, memory.duplicate().clear());
     }
@@ -75,6 +106,7 @@ public final class VmAddressSpace {
      * {@link #read} and {@link #write} can. The same checks as {@link #allocate}.
      */
     public synchronized void attach(long vaddr, VmMemory memory) {
+        requireOwnMemory();
         checkFree(vaddr, memory.size());
         remote.put(vaddr, memory);
     }
@@ -84,6 +116,7 @@ public final class VmAddressSpace {
      * otherwise): what an IOMMU mapping keeps to reach it.
      */
     public synchronized VmMemory memory(long vaddr, long size) {
+        requireOwnMemory();
         Map.Entry<Long, VmMemory> r = remote.floorEntry(vaddr);
         if (size > 0 && r != null && vaddr - r.getKey() + size <= r.getValue().size()) {
             return r.getValue().slice(vaddr - r.getKey(), size);
@@ -133,6 +166,10 @@ public final class VmAddressSpace {
      * in one region (EFAULT otherwise). No allocation: this is on the virtqueue path.
      */
     public synchronized void read(long vaddr, ByteBuffer dst) {
+        if (iommu != null) {
+            iommu.read(vaddr, dst);
+            return;
+        }
         int n = dst.remaining();
         Map.Entry<Long, VmMemory> r = remoteFor(vaddr, n);
         if (r != null) {
@@ -147,6 +184,10 @@ public final class VmAddressSpace {
 
     /** Copies {@code src.remaining()} bytes to {@code vaddr}; EFAULT outside one region. */
     public synchronized void write(long vaddr, ByteBuffer src) {
+        if (iommu != null) {
+            iommu.write(vaddr, src);
+            return;
+        }
         int n = src.remaining();
         Map.Entry<Long, VmMemory> r = remoteFor(vaddr, n);
         if (r != null) {
@@ -161,6 +202,9 @@ public final class VmAddressSpace {
 
     /** Whether {@code [vaddr, vaddr + length)} lies in one region. */
     public synchronized boolean contains(long vaddr, long length) {
+        if (iommu != null) {
+            return length >= 0 && iommu.mapped(vaddr, length);
+        }
         Map.Entry<Long, ByteBuffer> e = regions.floorEntry(vaddr);
         return length >= 0 && ((e != null && vaddr - e.getKey() + length <= e.getValue().capacity())
                 || remoteFor(vaddr, length) != null);
@@ -168,6 +212,9 @@ public final class VmAddressSpace {
 
     /** The remote region holding {@code [vaddr, vaddr + n)}, or null (the local path is tried first by callers that care). */
     private Map.Entry<Long, VmMemory> remoteFor(long vaddr, long n) {
+        if (iommu != null) {
+            return BEHIND_IOMMU;
+        }
         if (remote.isEmpty()) {
             return null;
         }
@@ -214,6 +261,9 @@ public final class VmAddressSpace {
         }
         return Long.reverseBytes(regionFor(vaddr, 8).getLong((int) (vaddr - regionStart)));
     }
+
+    /** What remoteFor answers behind an IOMMU: not null, so accessors take the remote path (read/write). */
+    private static final Map.Entry<Long, VmMemory> BEHIND_IOMMU = Map.entry(0L, VmMemory.of(ByteBuffer.allocate(0)));
 
     /** {@code n} little-endian bytes of remote memory (the remote path may allocate: it is a message anyway). */
     private ByteBuffer remoteBytes(long vaddr, int n) {

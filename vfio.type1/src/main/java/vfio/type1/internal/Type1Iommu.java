@@ -571,6 +571,32 @@ final class Type1Iommu implements VfioIommu, VfioDma {
         access(iova, src, true);
     }
 
+    @Override
+    public boolean mapped(long iova, long length) {
+        long last = iova + Math.max(length, 1) - 1;
+        if (length < 0 || Long.compareUnsigned(last, iova) < 0) {
+            return false;
+        }
+        lock.lock();
+        try {
+            if (released) {
+                return false;
+            }
+            for (long at = iova;;) {
+                DmaMapping dma = find(at, 1);
+                if (dma == null) {
+                    return false;
+                }
+                if (Long.compareUnsigned(dma.last(), last) >= 0) {
+                    return true;
+                }
+                at = dma.last() + 1;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** vfio_dma_rw: checks the whole range first, then copies mapping by mapping. */
     private void access(long iova, ByteBuffer buffer, boolean write) {
         int length = buffer.remaining();

@@ -228,4 +228,32 @@ class Type1IommuTest {
         iommu.ioctl(VFIO_IOMMU_GET_INFO, b);
         return b;
     }
+
+    @Test
+    void aDeviceSeesGuestMemoryByIovaThroughAnAddressSpaceBehindTheIommu() {
+        VmAddressSpace vm = new VmAddressSpace("behind");
+        java.nio.ByteBuffer ram = vm.allocate(0x7000_0000L, 0x4000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        Type1Iommu iommu = new Type1Iommu(VFIO_TYPE1v2_IOMMU, vm, new PlatformModel(), () -> { });
+        iommu.map(0x10000, 0x2000, 0x7000_0000L, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+        iommu.map(0x12000, 0x1000, 0x7000_3000L, VFIO_DMA_MAP_FLAG_READ);
+        VmAddressSpace device = VmAddressSpace.behindIommu("device view", iommu);
+
+        device.putInt(0x10008, 0x11223344);
+        assertThat(ram.getInt(8)).isEqualTo(0x11223344);
+        ram.putLong(0x3010, 0x0102030405060708L);
+        assertThat(device.getLong(0x12010)).isEqualTo(0x0102030405060708L);
+        assertThat(device.contains(0x10000, 0x3000)).as("two mappings back to back").isTrue();
+        assertThat(device.contains(0x11000, 0x2001)).isFalse();
+        assertThat(device.contains(0x20000, 1)).isFalse();
+        assertThatThrownBy(() -> device.putShort(0x12000, 1)).isInstanceOfSatisfying(ErrnoException.class,
+                e -> assertThat(e.errno()).isEqualTo(Errno.EPERM));
+        assertThatThrownBy(() -> device.getShort(0x20000)).isInstanceOfSatisfying(ErrnoException.class,
+                e -> assertThat(e.errno()).isEqualTo(Errno.EFAULT));
+        assertThatThrownBy(() -> device.allocate(0, 0x1000)).isInstanceOfSatisfying(ErrnoException.class,
+                e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+        iommu.release();
+        assertThat(device.contains(0x10000, 1)).isFalse();
+        assertThatThrownBy(() -> device.getShort(0x10000)).isInstanceOfSatisfying(ErrnoException.class,
+                e -> assertThat(e.errno()).isEqualTo(Errno.ENODEV));
+    }
 }
