@@ -22,4 +22,12 @@ public interface VirtioBus {
 
     /** Lets drivers take the device again (the bus's bind file); ENODEV for no such device. */
     void bind(String device);
+
+    /**
+     * The device's driver_override set to none, by name: while reserved, no guest driver takes
+     * the device, whether it is on the bus now (its driver lets it go, as {@link #unbind}) or
+     * arrives later; unreserved, drivers may take it again. What a transport that gives the
+     * device to a VM does (a vDPA device given to vhost-vdpa instead of virtio-vdpa).
+     */
+    void reserve(String device, boolean reserved);
 }

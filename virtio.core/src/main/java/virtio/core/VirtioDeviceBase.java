@@ -249,6 +249,11 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     }
 
     @Override
+    public int getQueueCount() {
+        return queues.length;
+    }
+
+    @Override
     public int getDeviceId() {
         return deviceId;
     }

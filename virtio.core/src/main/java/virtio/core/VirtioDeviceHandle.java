@@ -225,6 +225,16 @@ public final class VirtioDeviceHandle implements VirtioDevice {
     }
 
     @Override
+    public int getQueueCount() {
+        long s = enter();
+        try {
+            return ops.getQueueCount();
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
     public int getDeviceId() {
         long s = enter();
         try {

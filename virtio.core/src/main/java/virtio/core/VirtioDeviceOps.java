@@ -54,6 +54,24 @@ public interface VirtioDeviceOps {
 
     int getVqNumMax();
 
+    /**
+     * How many queues the device has (a virtio-pci transport's num_queues; the virtio-mdev ops
+     * leave it to each driver's knowledge of its device type). By default the queues whose
+     * readiness can be asked, counted until the device answers EINVAL.
+     */
+    default int getQueueCount() {
+        int n = 0;
+        try {
+            while (n < 1024) {
+                getVqReady(n);
+                n++;
+            }
+        } catch (mdev.core.ErrnoException pastTheLast) {
+            // the first index the device does not have
+        }
+        return n;
+    }
+
     int getDeviceId();
 
     int getVendorId();

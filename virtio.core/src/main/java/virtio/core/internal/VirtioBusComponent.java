@@ -37,6 +37,8 @@ public final class VirtioBusComponent implements VirtioBus {
     private final Map<VirtioDevice, Binding> bindings = new LinkedHashMap<>();
     /** Devices a user unbound: no driver takes them until {@link #bind}. */
     private final java.util.Set<VirtioDevice> held = new java.util.HashSet<>();
+    /** Names no driver may take (reserve): kept while the device comes and goes. */
+    private final java.util.Set<String> reserved = new java.util.HashSet<>();
     private boolean closed;
 
     private record Binding(VirtioDriver driver, GuestDeviceImpl guest) {
@@ -84,7 +86,8 @@ public final class VirtioBusComponent implements VirtioBus {
             int id = id(properties);
             drivers.put(driver, id);
             for (Map.Entry<VirtioDevice, Integer> d : devices.entrySet()) {
-                if (d.getValue() == id && !bindings.containsKey(d.getKey()) && !held.contains(d.getKey())) {
+                if (d.getValue() == id && !bindings.containsKey(d.getKey()) && !held.contains(d.getKey())
+                        && !reserved.contains(d.getKey().name())) {
                     probe(d.getKey(), driver);
                 }
             }
@@ -110,6 +113,9 @@ public final class VirtioBusComponent implements VirtioBus {
 
     /** The first driver of the device's id that probes it successfully takes it. */
     private void probeAny(VirtioDevice device) {
+        if (reserved.contains(device.name())) {
+            return;
+        }
         for (Map.Entry<VirtioDriver, Integer> d : drivers.entrySet()) {
             if (d.getValue().equals(devices.get(device)) && probe(device, d.getKey())) {
                 return;
@@ -203,6 +209,29 @@ public final class VirtioBusComponent implements VirtioBus {
             held.remove(device);
             if (!bindings.containsKey(device)) {
                 probeAny(device);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void reserve(String name, boolean reserve) {
+        lock.lock();
+        try {
+            if (reserve) {
+                reserved.add(name);
+            } else {
+                reserved.remove(name);
+            }
+            for (VirtioDevice device : new ArrayList<>(devices.keySet())) {
+                if (device.name().equals(name)) {
+                    if (reserve) {
+                        remove(device);
+                    } else if (!bindings.containsKey(device) && !held.contains(device)) {
+                        probeAny(device);
+                    }
+                }
             }
         } finally {
             lock.unlock();

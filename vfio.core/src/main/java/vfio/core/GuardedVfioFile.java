@@ -1,25 +1,22 @@
-package vfio.mdev.internal;
+package vfio.core;
 
 import java.nio.ByteBuffer;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
-import vfio.core.FileTable;
-import vfio.core.VfioDevice;
-import vfio.core.VfioDeviceFile;
 
 /**
  * An open VFIO device file. Each call read-locks the device's guard, checks the file and the
  * device are still there, and forwards to the ops fetched once at bind: no lookup, reflection
  * or allocation on the way (vfio_mdev.c's forwarders).
  */
-final class VfioMdevFile implements VfioDeviceFile {
-    private final VfioMdevDevice device;
+final class GuardedVfioFile implements VfioDeviceFile {
+    private final GuardedVfioDevice device;
     private final FileTable files;
     private final Runnable onRelease;
     private volatile boolean closed;
 
-    VfioMdevFile(VfioMdevDevice device, FileTable files, Runnable onRelease) {
+    GuardedVfioFile(GuardedVfioDevice device, FileTable files, Runnable onRelease) {
         this.device = device;
         this.files = files;
         this.onRelease = onRelease;
