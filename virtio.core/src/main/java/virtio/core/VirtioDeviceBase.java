@@ -310,6 +310,11 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         dst.put(config, offset, n);
     }
 
+    @Override
+    public int getConfigSize() {
+        return config.length;
+    }
+
     /** Config is read-only unless a device overrides this. */
     @Override
     public synchronized void setConfig(int offset, ByteBuffer src) {

@@ -225,6 +225,16 @@ public final class VirtioDeviceHandle implements VirtioDevice {
     }
 
     @Override
+    public int getConfigSize() {
+        long s = enter();
+        try {
+            return ops.getConfigSize();
+        } finally {
+            leave(s);
+        }
+    }
+
+    @Override
     public int getQueueCount() {
         long s = enter();
         try {

@@ -83,6 +83,25 @@ public interface VirtioDeviceOps {
 
     void getConfig(int offset, ByteBuffer dst);
 
+    /**
+     * The size of the device's config space (vdpa's get_config_size). By default the longest
+     * read from offset 0, up to 4096 bytes, that the device answers.
+     */
+    default int getConfigSize() {
+        int lo = 0;
+        int hi = 4096;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            try {
+                getConfig(0, ByteBuffer.allocate(mid));
+                lo = mid;
+            } catch (mdev.core.ErrnoException tooLong) {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
     void setConfig(int offset, ByteBuffer src);
 
     int getGeneration();
