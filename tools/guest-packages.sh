@@ -6,12 +6,15 @@
 #                              trixie-backports: qemu-system-x86_64 with vfio-user-pci
 #     trixie/guest/vmlinuz     a Debian kernel (linux-image-*-amd64, 8250_pci built in)
 #     trixie/guest/busybox     busybox-static, for the initramfs the tests build
+#     trixie/guest/modules/    modules of that kernel the guests load (virtio_net, virtio-gpu and
+#                              what they depend on), uncompressed, and load-order: their names,
+#                              each after what it needs
 # Debian 12's own QEMU (7.2) has no vfio-user client, hence the chroot. Needs root
 # (debootstrap, chroot). Prints one line saying what is missing when it cannot go on.
 set -eu
 cache=${MDEV_GUEST_CACHE:-/var/cache/mdev-osgi/guest}
 root=$cache/trixie
-recipe=1
+recipe=2
 done_mark=$cache/.complete-$recipe
 
 fail() {
@@ -54,6 +57,8 @@ in_root() {
 in_root apt-get update -q >"$cache/apt.log" 2>&1 || fail "apt-get update in the trixie chroot failed (see $cache/apt.log)"
 in_root apt-get install -y -q --no-install-recommends -t trixie-backports qemu-system-x86 >>"$cache/apt.log" 2>&1 \
     || fail "cannot install qemu-system-x86 from trixie-backports (see $cache/apt.log)"
+in_root apt-get install -y -q --no-install-recommends kmod xz-utils >>"$cache/apt.log" 2>&1 \
+    || fail "cannot install kmod and xz-utils in the trixie chroot (see $cache/apt.log)"
 in_root qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vfio-user-pci"' \
     || fail "the QEMU installed in $root has no vfio-user-pci device"
 
@@ -70,6 +75,23 @@ done
 cp "$root"/tmp/guest-debs/x/boot/vmlinuz-* "$root/guest/vmlinuz"
 cp "$root/tmp/guest-debs/x/usr/bin/busybox" "$root/guest/busybox"
 echo "$kernel" >"$root/guest/kernel-version"
+
+# Drivers the kernel has as modules: each wanted one after the modules it depends on
+# (modules.dep lists them all, the last to load first), uncompressed for busybox's insmod.
+kver=$(ls "$root/tmp/guest-debs/x/usr/lib/modules")
+in_root depmod -b /tmp/guest-debs/x/usr "$kver" || fail "depmod of $kver failed"
+moddir=/tmp/guest-debs/x/usr/lib/modules/$kver
+mkdir -p "$root/guest/modules"
+: >"$root/guest/modules/load-order"
+for wanted in virtio_net virtio-gpu; do
+    line=$(grep "/$wanted.ko.xz:" "$root$moddir/modules.dep") || fail "$kver has no module $wanted"
+    for m in $(echo "${line#*:}" | tr ' ' '\n' | sed '/^$/d' | tac) "${line%%:*}"; do
+        ko=$(basename "$m" .xz)
+        grep -qx "$ko" "$root/guest/modules/load-order" && continue
+        in_root xz -dc "$moddir/$m" >"$root/guest/modules/$ko" || fail "cannot unpack $m"
+        echo "$ko" >>"$root/guest/modules/load-order"
+    done
+done
 rm -rf "$root/tmp/guest-debs"
 
 touch "$done_mark"

@@ -62,7 +62,7 @@ final class Guest implements AutoCloseable {
             throws IOException, InterruptedException {
         Path root = root();
         Files.deleteIfExists(dir.resolve("console.log"));
-        Initramfs.write(dir.resolve("initramfs"), root.resolve("guest/busybox"), init);
+        Initramfs.write(dir.resolve("initramfs"), root.resolve("guest/busybox"), init, root.resolve("guest/modules"));
         List<String> qemu = new ArrayList<>(List.of("chroot", root.toString(), "qemu-system-x86_64",
                 "-nodefaults", "-no-user-config", "-display", "none", "-accel", "tcg", "-m", "512M",
                 "-serial", "file:" + INSIDE + "/console.log",

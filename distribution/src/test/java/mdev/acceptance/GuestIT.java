@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in every failure.
  */
 class GuestIT {
-    private static final Duration BOOT = Duration.ofSeconds(90);
+    static final Duration BOOT = Duration.ofSeconds(90);
     private static final String CARD = "83b8f4f2-509f-382f-3c1e-e6bfe0fa5001";
     private static final String SINGLE = "83b8f4f2-509f-382f-3c1e-e6bfe0fa5002";
 
@@ -93,7 +93,7 @@ class GuestIT {
     }
 
     /** The console of the first round of the {@code boot}-th boot: from its "GUEST UP" to its first "GUEST DONE". */
-    private static String firstRound(Guest guest, int boot) throws Exception {
+    static String firstRound(Guest guest, int boot) throws Exception {
         String all = guest.awaitConsole("GUEST UP", boot, 0, BOOT);
         int up = -1;
         for (int i = 0; i < boot; i++) {
@@ -103,7 +103,7 @@ class GuestIT {
         return round.substring(0, round.indexOf("GUEST DONE"));
     }
 
-    private static String bundleId(Distribution.Shell shell, String symbolicName) throws Exception {
+    static String bundleId(Distribution.Shell shell, String symbolicName) throws Exception {
         String listed = shell.command("lb -s " + symbolicName);
         java.util.regex.Matcher id = java.util.regex.Pattern.compile("(?m)^\\s*(\\d+)\\|.*" + symbolicName).matcher(listed);
         assertThat(id.find()).as("lb -s %s: %s", symbolicName, listed).isTrue();
@@ -114,11 +114,11 @@ class GuestIT {
      * What follows asynchronously (a client's release after its socket ends, SCR acting on a
      * configuration, an auto-start) shows in the shell's answers within seconds.
      */
-    private static void awaitOutput(Distribution.Shell shell, String command, String expected) throws Exception {
+    static void awaitOutput(Distribution.Shell shell, String command, String expected) throws Exception {
         awaitOutput(shell, command, said -> said.contains(expected), expected);
     }
 
-    private static void awaitOutput(Distribution.Shell shell, String command, java.util.function.Predicate<String> done,
+    static void awaitOutput(Distribution.Shell shell, String command, java.util.function.Predicate<String> done,
             String what) throws Exception {
         String said = shell.command(command);
         for (int i = 0; i < 100 && !done.test(said); i++) {

@@ -17,13 +17,23 @@ final class Initramfs {
     private final ByteArrayOutputStream archive = new ByteArrayOutputStream();
     private int inode = 1;
 
-    /** busybox as /bin/busybox, {@code init} as /init, and the directories init mounts on. */
-    static void write(Path out, Path busybox, String init) throws IOException {
+    /**
+     * busybox as /bin/busybox, {@code init} as /init, the directories init mounts on, and the
+     * files of {@code modules} (kernel modules and their load-order) in /lib/modules.
+     */
+    static void write(Path out, Path busybox, String init, Path modules) throws IOException {
         Initramfs cpio = new Initramfs();
-        for (String dir : new String[] { "bin", "dev", "proc", "sys", "tmp" }) {
+        for (String dir : new String[] { "bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules" }) {
             cpio.entry(dir, S_IFDIR | 0755, new byte[0]);
         }
         cpio.entry("bin/busybox", S_IFREG | 0755, Files.readAllBytes(busybox));
+        if (Files.isDirectory(modules)) {
+            try (java.util.stream.Stream<Path> files = Files.list(modules)) {
+                for (Path module : files.sorted().toList()) {
+                    cpio.entry("lib/modules/" + module.getFileName(), S_IFREG | 0644, Files.readAllBytes(module));
+                }
+            }
+        }
         cpio.entry("init", S_IFREG | 0755, init.getBytes(StandardCharsets.UTF_8));
         cpio.entry("TRAILER!!!", 0, new byte[0]);
         Files.write(out, cpio.archive.toByteArray());
