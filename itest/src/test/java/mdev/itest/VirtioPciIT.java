@@ -43,6 +43,9 @@ class VirtioPciIT extends BusTest {
     @InjectService
     VirtioPciFront front;
 
+    @InjectService
+    org.osgi.service.cm.ConfigurationAdmin configAdmin;
+
     @AfterEach
     void giveEverythingBack() {
         for (String device : front.assignments().keySet()) {
@@ -210,5 +213,46 @@ class VirtioPciIT extends BusTest {
         assertThatThrownBy(() -> front.unassign("nothing")).isInstanceOfSatisfying(ErrnoException.class,
                 e -> assertThat(e.errno()).isEqualTo(Errno.ENOENT));
         assertThat(front.assignments()).containsOnlyKeys("mdev:" + uuid);
+    }
+
+    @Test
+    void theFrontIsADeviceAttributeOfEveryVirtioMdev() {
+        UUID uuid = UUID.randomUUID();
+        String name = "mdev:" + uuid;
+        bus.create("mvnet", "mvnet-1", uuid);
+        assertThat(bus.attributes(uuid)).contains("virtio_front");
+        assertThat(bus.readAttribute(uuid, "virtio_front")).isEqualTo("bus\n");
+        bus.writeAttribute(uuid, "virtio_front", "pci\n");
+        assertThat(front.assignments()).containsEntry(name, uuid);
+        assertThat(bus.readAttribute(uuid, "virtio_front")).isEqualTo("pci\n");
+        bus.writeAttribute(uuid, "virtio_front", "pci\n");   // again: nothing changes
+        assertThat(Fixture.vfioDevice(context, uuid)).isNotNull();
+        assertThatThrownBy(() -> bus.writeAttribute(uuid, "virtio_front", "vhost")).isInstanceOfSatisfying(
+                ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+        bus.writeAttribute(uuid, "virtio_front", "bus");
+        assertThat(front.assignments()).isEmpty();
+        UUID mtty = UUID.randomUUID();
+        bus.create("mtty", "mtty-1", mtty);
+        assertThat(bus.attributes(mtty)).as("only VIRTIO mdevs have it").doesNotContain("virtio_front");
+    }
+
+    @Test
+    void aConfigurationGivesADeviceToVmsWhileItExists() throws Exception {
+        UUID uuid = UUID.randomUUID();
+        String name = "mdev:" + uuid;
+        org.osgi.service.cm.Configuration config = configAdmin.getFactoryConfiguration(VirtioPciFront.FACTORY_PID,
+                "itest", "?");
+        config.update(new java.util.Hashtable<>(java.util.Map.of("device", name)));
+        try {
+            Fixture.await("the assignment", () -> front.assignments().containsKey(name));
+            assertThat(front.present(name)).as("before the device exists").isFalse();
+            bus.create("mvnet", "mvnet-1", uuid);
+            Fixture.await("the function", () -> front.present(name));
+            assertThat(virtioBus.driverOf(name)).isEmpty();
+        } finally {
+            config.delete();
+        }
+        Fixture.await("the device back on the bus", () -> !front.assignments().containsKey(name)
+                && virtioBus.driverOf(name).isPresent());
     }
 }

@@ -9,6 +9,10 @@ import org.osgi.annotation.versioning.ConsumerType;
  * kernel prints one; {@code store} takes what was written, as sysfs hands it over (a trailing
  * newline included). An attribute without a show is write-only, without a store read-only;
  * the bus answers EACCES for the missing direction, as the file's mode would.
+ *
+ * <p>Registered as a service with {@link MdevConstants#CLASS_ID}, an attribute is given to
+ * every device of that class, after its parent's: what a front of the class adds (as a bus
+ * gives every device its driver_override). Its show and store run under the bus lock.
  */
 @ConsumerType
 public interface MdevAttribute {

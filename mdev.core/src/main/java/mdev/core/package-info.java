@@ -5,7 +5,7 @@
  * seed 001 ("mdev: introduce device specific ops").
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package mdev.core;
 
 import org.osgi.annotation.bundle.Export;

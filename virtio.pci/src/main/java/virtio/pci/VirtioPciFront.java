@@ -20,7 +20,7 @@ public interface VirtioPciFront {
 
     /**
      * Gives {@code device} to VMs as a virtio-pci function named {@code uuid} (null: the mdev's
-     * own UUID, for a VIRTIO mdev). The device's guest driver on the virtio bus lets it go first.
+     * own UUID, for a VIRTIO mdev, named {@code mdev:<uuid>} on the bus, present or not yet). The device's guest driver on the virtio bus lets it go first.
      * EEXIST if the device or the UUID is assigned already; EINVAL for no UUID and no mdev.
      */
     void assign(String device, UUID uuid);

@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
+import mdev.core.MdevAttribute;
 import mdev.core.MdevBus;
 import mdev.core.MdevBusListener;
 import mdev.core.MdevClassDriver;
@@ -57,6 +58,22 @@ public final class MdevBusComponent extends MdevBusCore {
 
     void unbindClassDriver(MdevClassDriver driver) {
         removeClassDriver(driver);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, target = "(" + MdevConstants.CLASS_ID + "=*)")
+    void bindClassAttribute(MdevAttribute attribute, Map<String, Object> properties) {
+        Object id = properties.get(MdevConstants.CLASS_ID);
+        try {
+            addClassAttribute(id instanceof Number n ? n.intValue() : Integer.parseInt(String.valueOf(id)), attribute);
+        } catch (NumberFormatException e) {
+            System.getLogger(MdevBusComponent.class.getName()).log(System.Logger.Level.WARNING,
+                    "device attribute without a numeric " + MdevConstants.CLASS_ID + " ignored: " + id);
+        }
+    }
+
+    void unbindClassAttribute(MdevAttribute attribute) {
+        removeClassAttribute(attribute);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,

@@ -351,12 +351,47 @@ public class MdevBusCore implements MdevBus {
 
     // ---- device attributes -------------------------------------------------------------
 
+    /**
+     * Attributes every device of a class gets besides its parent's (services with
+     * mdev.class.id, like a bus's driver_override), in arrival order; guarded by busLock.
+     */
+    private final List<Map.Entry<Integer, MdevAttribute>> classAttributes = new ArrayList<>();
+
+    public void addClassAttribute(int classId, MdevAttribute attribute) {
+        busLock.lock();
+        try {
+            classAttributes.add(Map.entry(classId, attribute));
+        } finally {
+            busLock.unlock();
+        }
+    }
+
+    public void removeClassAttribute(MdevAttribute attribute) {
+        busLock.lock();
+        try {
+            classAttributes.removeIf(e -> e.getValue() == attribute);
+        } finally {
+            busLock.unlock();
+        }
+    }
+
+    /** The parent's attributes of a device, then those of its class; called with busLock held. */
+    private List<MdevAttribute> attributesOf(MdevDeviceImpl device) {
+        List<MdevAttribute> all = new ArrayList<>(device.parentDriver().deviceAttributes());
+        for (Map.Entry<Integer, MdevAttribute> e : classAttributes) {
+            if (e.getKey() == device.classId()) {
+                all.add(e.getValue());
+            }
+        }
+        return all;
+    }
+
     @Override
     public List<String> attributes(UUID uuid) {
         busLock.lock();
         try {
             List<String> names = new ArrayList<>();
-            for (MdevAttribute a : liveDevice(uuid).parentDriver().deviceAttributes()) {
+            for (MdevAttribute a : attributesOf(liveDevice(uuid))) {
                 names.add(a.name());
             }
             return names;
@@ -370,7 +405,7 @@ public class MdevBusCore implements MdevBus {
         busLock.lock();
         try {
             List<MdevAttributeInfo> infos = new ArrayList<>();
-            for (MdevAttribute a : liveDevice(uuid).parentDriver().deviceAttributes()) {
+            for (MdevAttribute a : attributesOf(liveDevice(uuid))) {
                 infos.add(new MdevAttributeInfo(a.name(), a.readable(), a.writable()));
             }
             return infos;
@@ -421,8 +456,8 @@ public class MdevBusCore implements MdevBus {
         return device;
     }
 
-    private static MdevAttribute attribute(MdevDeviceImpl device, String name) {
-        for (MdevAttribute a : device.parentDriver().deviceAttributes()) {
+    private MdevAttribute attribute(MdevDeviceImpl device, String name) {
+        for (MdevAttribute a : attributesOf(device)) {
             if (a.name().equals(name)) {
                 return a;
             }

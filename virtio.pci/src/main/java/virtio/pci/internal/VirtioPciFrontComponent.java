@@ -91,15 +91,7 @@ public final class VirtioPciFrontComponent implements VirtioPciFront {
             throw new ErrnoException(Errno.EEXIST, "virtio device " + device + " is a virtio-pci function already ("
                     + assignments.get(device) + ")");
         }
-        UUID name = uuid;
-        if (name == null) {
-            Arrived arrived = devices.get(device);
-            if (arrived == null || arrived.mdev() == null) {
-                throw new ErrnoException(Errno.EINVAL, "virtio device " + device
-                        + " is not an mdev on the bus: give the function a UUID");
-            }
-            name = arrived.mdev();
-        }
+        UUID name = uuid != null ? uuid : mdevUuid(device);
         if (assignments.containsValue(name)) {
             throw new ErrnoException(Errno.EEXIST, "UUID " + name + " names another virtio-pci function");
         }
@@ -114,6 +106,22 @@ public final class VirtioPciFrontComponent implements VirtioPciFront {
                 throw e;
             }
         }
+    }
+
+    /** The UUID of an mdev's function: the mdev's own, from the device on the bus or its name (mdev:<uuid>). */
+    private UUID mdevUuid(String device) {
+        Arrived arrived = devices.get(device);
+        if (arrived != null && arrived.mdev() != null) {
+            return arrived.mdev();
+        }
+        if (device.startsWith("mdev:")) {
+            try {
+                return UUID.fromString(device.substring("mdev:".length()));
+            } catch (IllegalArgumentException notAUuid) {
+                // falls through to the error below
+            }
+        }
+        throw new ErrnoException(Errno.EINVAL, "virtio device " + device + " is not an mdev: give its function a UUID");
     }
 
     @Override
