@@ -14,6 +14,8 @@ public final class Virtio {
     public static final int F_RING_INDIRECT_DESC = 28;
     public static final int F_RING_EVENT_IDX = 29;
     public static final int F_VERSION_1 = 32;
+    public static final int F_ACCESS_PLATFORM = 33;
+    public static final int F_RING_PACKED = 34;
 
     /** Device ids (§5). */
     public static final int ID_NET = 1;

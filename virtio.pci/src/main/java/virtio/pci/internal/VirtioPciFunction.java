@@ -66,6 +66,13 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
     static final int VIRTIO_PCI_CAP_PCI_CFG = 5;
 
     static final int NO_VECTOR = 0xffff;
+    /**
+     * What the transport adds to the device's features: ACCESS_PLATFORM, since every access the
+     * device makes goes through the container's IOMMU (a guest with a vIOMMU must map for it).
+     */
+    static final long TRANSPORT_FEATURES = Virtio.bit(Virtio.F_ACCESS_PLATFORM);
+    /** Ring features this stack does not implement: never offered, whatever a device says. */
+    static final long UNIMPLEMENTED_FEATURES = Virtio.bit(Virtio.F_RING_EVENT_IDX) | Virtio.bit(Virtio.F_RING_PACKED);
     /** The largest queue the transport offers, whatever the device allows (the driver may ask less). */
     static final int QUEUE_SIZE_MAX = 256;
     static final int MAX_QUEUES = NOTIFY_SIZE / NOTIFY_MULTIPLIER;
@@ -430,7 +437,7 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
         boolean ok = queueSelected();
         return switch (field) {
             case 0x00 -> deviceFeatureSelect;
-            case 0x04 -> deviceFeatureSelect < 2 ? (device.getFeatures() >>> (32 * deviceFeatureSelect)) & 0xffff_ffffL : 0;
+            case 0x04 -> deviceFeatureSelect < 2 ? (offeredFeatures() >>> (32 * deviceFeatureSelect)) & 0xffff_ffffL : 0;
             case 0x08 -> driverFeatureSelect;
             case 0x0c -> driverFeatureSelect < 2 ? (driverFeatures >>> (32 * driverFeatureSelect)) & 0xffff_ffffL : 0;
             case 0x10 -> msixConfig;
@@ -500,6 +507,11 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
         }
     }
 
+    /** The device's features without the ring features not implemented, with the transport's. */
+    private long offeredFeatures() {
+        return (device.getFeatures() & ~UNIMPLEMENTED_FEATURES) | TRANSPORT_FEATURES;
+    }
+
     /**
      * device_status: 0 resets device and transport; setting FEATURES_OK first hands the device
      * the driver's features, and a device that refuses them leaves FEATURES_OK clear, which
@@ -514,7 +526,11 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
         int before = device.getStatus();
         if ((status & Virtio.STATUS_FEATURES_OK) != 0 && (before & Virtio.STATUS_FEATURES_OK) == 0) {
             try {
-                device.setFeatures(driverFeatures);
+                if ((driverFeatures & ~offeredFeatures()) != 0) {
+                    throw new ErrnoException(Errno.EINVAL, "features 0x" + Long.toHexString(driverFeatures & ~offeredFeatures())
+                            + " were not offered");
+                }
+                device.setFeatures(driverFeatures & ~TRANSPORT_FEATURES);   // the device knows only its own
             } catch (ErrnoException refused) {
                 status &= ~Virtio.STATUS_FEATURES_OK;
             }
