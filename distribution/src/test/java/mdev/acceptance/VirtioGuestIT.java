@@ -30,10 +30,12 @@ class VirtioGuestIT {
     @Test
     void linuxDrivesAnMvnetNicAndAUvirtioDisplayThroughVirtioPci(@TempDir Path dir) throws Exception {
         try (Distribution.Shell shell = new Distribution(dir).openShell()) {
-            // the NIC as a user keeps one: defined auto, given to VMs, its socket configured
+            // the NIC as a user keeps one: defined auto with its front (mdevctl writes virtio_front
+            // at each start), its socket configured
             assertThat(shell.command("mdevctl define -u " + NIC + " -p mvnet -t mvnet-1 --auto")).isBlank();
+            assertThat(shell.command("mdevctl modify -u " + NIC + " --addattr=virtio_front --value=pci")).isBlank();
             shell.command("mdevctl start -u " + NIC);
-            assertThat(shell.command("virtio:front mdev:" + NIC + " pci").strip()).isEqualTo("mdev:" + NIC + " -> virtio-pci " + NIC);
+            assertThat(shell.command("virtio:fronts").strip()).isEqualTo("mdev:" + NIC + " virtio-pci " + NIC);
             assertThat(shell.command("virtio:devices")).contains("mdev:" + NIC + " (no driver)");
             shell.command("vfio-user:configure " + NIC + " " + dir.resolve("nic.sock"));
             // the seed's uvirtio-vga: answered by its expect rules only
