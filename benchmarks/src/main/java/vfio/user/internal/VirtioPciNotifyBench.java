@@ -130,7 +130,7 @@ public class VirtioPciNotifyBench {
         container.setIommu(Vfio.VFIO_TYPE1v2_IOMMU);
         container.mapDma(0x4000_0000L, 0, RAM, Vfio.VFIO_DMA_MAP_FLAG_READ | Vfio.VFIO_DMA_MAP_FLAG_WRITE);
         pciFile = group.getDevice(uuid.toString());
-        driverInit(pciFile);
+        driverInit((offset, data) -> pciFile.writeRegion(Vfio.VFIO_PCI_BAR4_REGION_INDEX, offset, data));
         notifyPos = VfioRegions.position(Vfio.VFIO_PCI_BAR4_REGION_INDEX, BenchFunctions.notifyOffset(0));
 
         // over vfio-user: a second function, guest memory a shared file
@@ -155,7 +155,7 @@ public class VirtioPciNotifyBench {
         MappedByteBuffer ram = shared.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, RAM);
         userRing = new Ring(ram);
         client.dmaMap(0, RAM, Vfio.VFIO_DMA_MAP_FLAG_READ | Vfio.VFIO_DMA_MAP_FLAG_WRITE, shared.getFD(), 0);
-        clientInit();
+        driverInit((offset, data) -> client.regionWrite(Vfio.VFIO_PCI_BAR4_REGION_INDEX, offset, data));
     }
 
     private static void start(Echo device, VmAddressSpace memory) {
@@ -169,35 +169,24 @@ public class VirtioPciNotifyBench {
         device.setStatus(15);
     }
 
-    /** virtio_pci_modern's probe in short: features, queue 0 at IOVA 0, DRIVER_OK. */
-    private static void driverInit(VfioDeviceFile file) {
-        int bar = Vfio.VFIO_PCI_BAR4_REGION_INDEX;
-        file.writeRegion(bar, 0x14, (byte) 3);
-        file.writeRegion(bar, 0x08, le(4, 1));
-        file.writeRegion(bar, 0x0c, le(4, 1));
-        file.writeRegion(bar, 0x14, (byte) 11);
-        file.writeRegion(bar, 0x16, le(2, 0));
-        file.writeRegion(bar, 0x18, le(2, SIZE));
-        file.writeRegion(bar, 0x20, le(8, DESC));
-        file.writeRegion(bar, 0x28, le(8, AVAIL));
-        file.writeRegion(bar, 0x30, le(8, USED));
-        file.writeRegion(bar, 0x1c, le(2, 1));
-        file.writeRegion(bar, 0x14, (byte) 15);
+    /** A write to BAR4 of a function: in-process or over a vfio-user client. */
+    interface Bar4 {
+        void write(long offset, byte... data) throws Exception;
     }
 
-    private void clientInit() throws Exception {
-        int bar = Vfio.VFIO_PCI_BAR4_REGION_INDEX;
-        client.regionWrite(bar, 0x14, (byte) 3);
-        client.regionWrite(bar, 0x08, le(4, 1));
-        client.regionWrite(bar, 0x0c, le(4, 1));
-        client.regionWrite(bar, 0x14, (byte) 11);
-        client.regionWrite(bar, 0x16, le(2, 0));
-        client.regionWrite(bar, 0x18, le(2, SIZE));
-        client.regionWrite(bar, 0x20, le(8, DESC));
-        client.regionWrite(bar, 0x28, le(8, AVAIL));
-        client.regionWrite(bar, 0x30, le(8, USED));
-        client.regionWrite(bar, 0x1c, le(2, 1));
-        client.regionWrite(bar, 0x14, (byte) 15);
+    /** virtio_pci_modern's probe in short: features, queue 0 at IOVA 0, DRIVER_OK. */
+    private static void driverInit(Bar4 bar) throws Exception {
+        bar.write(0x14, (byte) 3);
+        bar.write(0x08, le(4, 1));
+        bar.write(0x0c, le(4, 1));
+        bar.write(0x14, (byte) 11);
+        bar.write(0x16, le(2, 0));
+        bar.write(0x18, le(2, SIZE));
+        bar.write(0x20, le(8, DESC));
+        bar.write(0x28, le(8, AVAIL));
+        bar.write(0x30, le(8, USED));
+        bar.write(0x1c, le(2, 1));
+        bar.write(0x14, (byte) 15);
     }
 
     private static byte[] le(int size, long value) {

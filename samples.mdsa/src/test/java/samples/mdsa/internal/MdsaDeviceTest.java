@@ -17,7 +17,6 @@ import mdev.core.ErrnoException;
 import vfio.core.EventFd;
 import vfio.core.VfioDeviceContext;
 import vfio.core.VfioDma;
-import vfio.core.VfioDmaUnmapListener;
 import vfio.core.VfioIrqSet;
 import vfio.core.VfioRegions;
 
@@ -29,7 +28,7 @@ class MdsaDeviceTest {
     final Map<Long, Long> pages = new HashMap<>();
     final MdsaDevice device = new MdsaDevice(UUID.randomUUID(), MdsaParent.PHYSICAL_DEVICE);
 
-    final VfioDma iommu = new VfioDma() {
+    final VfioDma iommu = new mdev.testkit.BufferDma(guest) {
         @Override
         public long translatePasid(String physicalDevice, int pasid, long address, int prot) {
             Long page = pages.get(address >>> 12);
@@ -38,34 +37,6 @@ class MdsaDeviceTest {
                 throw new ErrnoException(Errno.EFAULT, "page fault at 0x" + Long.toHexString(address));
             }
             return Math.abs(page) << 12 | (address & 0xfff);
-        }
-
-        @Override
-        public void read(long iova, ByteBuffer dst) {
-            dst.put(guest.array(), (int) iova, dst.remaining());
-        }
-
-        @Override
-        public void write(long iova, ByteBuffer src) {
-            src.get(guest.array(), (int) iova, src.remaining());
-        }
-
-        @Override
-        public long[] pinPages(long[] userPfns, int prot) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public int unpinPages(long[] userPfns) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void addUnmapListener(VfioDmaUnmapListener listener) {
-        }
-
-        @Override
-        public void removeUnmapListener(VfioDmaUnmapListener listener) {
         }
     };
 

@@ -14,7 +14,6 @@ import mdev.core.ErrnoException;
 import vfio.core.EventFd;
 import vfio.core.VfioDeviceContext;
 import vfio.core.VfioDma;
-import vfio.core.VfioDmaUnmapListener;
 import vfio.core.VfioIrqSet;
 import vfio.core.VfioRegions;
 import virtio.core.DescriptorChain;
@@ -49,48 +48,7 @@ class VirtioPciFunctionTest {
 
     /** Guest memory: 64 KiB at IOVA 0. */
     final ByteBuffer ram = ByteBuffer.allocate(0x10000).order(ByteOrder.LITTLE_ENDIAN);
-    final VfioDma dma = new VfioDma() {
-        @Override
-        public void read(long iova, ByteBuffer dst) {
-            check(iova, dst.remaining());
-            dst.put(ram.array(), (int) iova, dst.remaining());
-        }
-
-        @Override
-        public void write(long iova, ByteBuffer src) {
-            check(iova, src.remaining());
-            src.get(ram.array(), (int) iova, src.remaining());
-        }
-
-        private void check(long iova, int n) {
-            if (iova < 0 || iova + n > ram.capacity()) {
-                throw new ErrnoException(Errno.EFAULT, "unmapped 0x" + Long.toHexString(iova));
-            }
-        }
-
-        @Override
-        public boolean mapped(long iova, long length) {
-            return iova >= 0 && iova + length <= ram.capacity();
-        }
-
-        @Override
-        public long[] pinPages(long[] userPfns, int prot) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public int unpinPages(long[] userPfns) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void addUnmapListener(VfioDmaUnmapListener listener) {
-        }
-
-        @Override
-        public void removeUnmapListener(VfioDmaUnmapListener listener) {
-        }
-    };
+    final VfioDma dma = new mdev.testkit.BufferDma(ram);
     final Echo device = new Echo();
     final VirtioPciFunction function = new VirtioPciFunction("echo", device);
 
