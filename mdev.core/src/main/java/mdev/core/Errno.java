@@ -21,6 +21,7 @@ public enum Errno {
     ENOSPC(28, "No space left on device"),
     ERANGE(34, "Numerical result out of range"),
     ENOSYS(38, "Function not implemented"),
+    ENODATA(61, "No data available"),
     EOPNOTSUPP(95, "Operation not supported"),
     EADDRINUSE(98, "Address already in use"),
     EADDRNOTAVAIL(99, "Cannot assign requested address");

@@ -69,6 +69,26 @@ public final class Vfio {
     public static final int VFIO_DEVICE_GET_IRQ_INFO = io(9);
     public static final int VFIO_DEVICE_SET_IRQS = io(10);
     public static final int VFIO_DEVICE_RESET = io(11);
+    /** Display planes and their dma-bufs (v4.16, used by GVT-g, mdpy and mbochs). */
+    public static final int VFIO_DEVICE_QUERY_GFX_PLANE = io(14);
+    public static final int VFIO_DEVICE_GET_GFX_DMABUF = io(15);
+
+    /** vfio_device_gfx_plane_info.flags */
+    public static final int VFIO_GFX_PLANE_TYPE_PROBE = 1 << 0;
+    public static final int VFIO_GFX_PLANE_TYPE_DMABUF = 1 << 1;
+    public static final int VFIO_GFX_PLANE_TYPE_REGION = 1 << 2;
+    /** DRM_PLANE_TYPE_*: what drm_plane_type asks for. */
+    public static final int DRM_PLANE_TYPE_OVERLAY = 0;
+    public static final int DRM_PLANE_TYPE_PRIMARY = 1;
+    public static final int DRM_PLANE_TYPE_CURSOR = 2;
+    /** DRM_FORMAT_XRGB8888: fourcc 'XR24', 32 bits per pixel, little-endian B, G, R, X. */
+    public static final int DRM_FORMAT_XRGB8888 = 'X' | 'R' << 8 | '2' << 16 | '4' << 24;
+
+    /** A device-specific region type: graphics, and its EDID subtype (struct vfio_region_gfx_edid). */
+    public static final int VFIO_REGION_TYPE_GFX = 1;
+    public static final int VFIO_REGION_SUBTYPE_GFX_EDID = 1;
+    public static final int VFIO_DEVICE_GFX_LINK_STATE_UP = 1;
+    public static final int VFIO_DEVICE_GFX_LINK_STATE_DOWN = 2;
 
     /** vfio_device_info.flags */
     public static final int VFIO_DEVICE_FLAGS_RESET = 1 << 0;

@@ -52,6 +52,16 @@ public interface VfioDeviceFile extends AutoCloseable {
         VfioIoctlCodec.setIrqs(this, set);
     }
 
+    /** VFIO_DEVICE_QUERY_GFX_PLANE; null for a successful probe. */
+    default VfioGfxPlaneInfo queryGfxPlane(int flags, int drmPlaneType) {
+        return VfioIoctlCodec.queryGfxPlane(this, flags, drmPlaneType);
+    }
+
+    /** VFIO_DEVICE_GET_GFX_DMABUF: the fd of the dma-buf in this file's table. */
+    default int getGfxDmabuf(int dmabufId) {
+        return VfioIoctlCodec.getGfxDmabuf(this, dmabufId);
+    }
+
     default void reset() {
         VfioIoctlCodec.reset(this);
     }

@@ -141,7 +141,95 @@ public final class VfioIoctlCodec {
             device.setIrqs(decodeIrqSet(arg, files, device));
             return 0;
         }
+        if (cmd == VFIO_DEVICE_QUERY_GFX_PLANE || cmd == VFIO_DEVICE_GET_GFX_DMABUF) {
+            if (!(device instanceof VfioGfxIoctls gfx)) {
+                throw new ErrnoException(Errno.ENOTTY, "the device has no display planes (ioctl 0x"
+                        + Integer.toHexString(cmd) + ")");
+            }
+            return cmd == VFIO_DEVICE_QUERY_GFX_PLANE ? queryGfxPlane(arg, gfx) : getGfxDmabuf(arg, files, gfx);
+        }
         throw new ErrnoException(Errno.ENOTTY, "unknown device ioctl 0x" + Integer.toHexString(cmd));
+    }
+
+    /*
+     * struct vfio_device_gfx_plane_info (v5.5): __u32 argsz 0, flags 4, drm_plane_type 8,
+     * drm_format 12; __u64 drm_format_mod 16; __u32 width 24, height 28, stride 32, size 36,
+     * x_pos 40, y_pos 44, x_hot 48, y_hot 52, {region_index | dmabuf_id} 56; minsz 60 (offsetofend
+     * of the union), 64 with the tail padding (a later kernel names it reserved).
+     */
+    public static final int GFX_PLANE_ARGSZ = 0;
+    public static final int GFX_PLANE_FLAGS = 4;
+    public static final int GFX_PLANE_DRM_PLANE_TYPE = 8;
+    public static final int GFX_PLANE_DRM_FORMAT = 12;
+    public static final int GFX_PLANE_DRM_FORMAT_MOD = 16;
+    public static final int GFX_PLANE_WIDTH = 24;
+    public static final int GFX_PLANE_HEIGHT = 28;
+    public static final int GFX_PLANE_STRIDE = 32;
+    public static final int GFX_PLANE_SIZE = 36;
+    public static final int GFX_PLANE_X_POS = 40;
+    public static final int GFX_PLANE_Y_POS = 44;
+    public static final int GFX_PLANE_X_HOT = 48;
+    public static final int GFX_PLANE_Y_HOT = 52;
+    public static final int GFX_PLANE_ID = 56;
+    public static final int GFX_PLANE_MINSZ = 60;
+    public static final int GFX_PLANE_STRUCT_SIZE = 64;
+
+    /** The only flag values a query may carry (vfio.h: "Others are invalid and return -EINVAL"). */
+    static boolean validGfxPlaneFlags(int flags) {
+        return flags == (VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF)
+                || flags == (VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION)
+                || flags == VFIO_GFX_PLANE_TYPE_DMABUF || flags == VFIO_GFX_PLANE_TYPE_REGION;
+    }
+
+    private static long queryGfxPlane(ByteBuffer arg, VfioGfxIoctls gfx) {
+        int base = begin(arg, GFX_PLANE_MINSZ, "vfio_device_gfx_plane_info");
+        int flags = arg.getInt(base + GFX_PLANE_FLAGS);
+        if (!validGfxPlaneFlags(flags)) {
+            throw new ErrnoException(Errno.EINVAL, "vfio_device_gfx_plane_info.flags 0x" + Integer.toHexString(flags)
+                    + " must be PROBE|DMABUF, PROBE|REGION, DMABUF or REGION");
+        }
+        VfioGfxPlaneInfo plane = gfx.queryGfxPlane(flags, arg.getInt(base + GFX_PLANE_DRM_PLANE_TYPE));
+        if ((flags & VFIO_GFX_PLANE_TYPE_PROBE) != 0 || plane == null) {
+            return 0;
+        }
+        arg.putInt(base + GFX_PLANE_DRM_FORMAT, plane.drmFormat())
+                .putLong(base + GFX_PLANE_DRM_FORMAT_MOD, plane.drmFormatMod())
+                .putInt(base + GFX_PLANE_WIDTH, plane.width()).putInt(base + GFX_PLANE_HEIGHT, plane.height())
+                .putInt(base + GFX_PLANE_STRIDE, plane.stride()).putInt(base + GFX_PLANE_SIZE, plane.size())
+                .putInt(base + GFX_PLANE_X_POS, plane.xPos()).putInt(base + GFX_PLANE_Y_POS, plane.yPos())
+                .putInt(base + GFX_PLANE_X_HOT, plane.xHot()).putInt(base + GFX_PLANE_Y_HOT, plane.yHot())
+                .putInt(base + GFX_PLANE_ID, plane.id());
+        return 0;
+    }
+
+    /** VFIO_DEVICE_GET_GFX_DMABUF: the argument is the __u32 dmabuf_id; returns the new fd. */
+    private static long getGfxDmabuf(ByteBuffer arg, FileTable files, VfioGfxIoctls gfx) {
+        if (arg == null || arg.remaining() < 4) {
+            throw new ErrnoException(Errno.EFAULT, "VFIO_DEVICE_GET_GFX_DMABUF needs a __u32 dmabuf_id");
+        }
+        int id = arg.order(ByteOrder.LITTLE_ENDIAN).getInt(arg.position());
+        return files.install(gfx.getGfxDmabuf(id));
+    }
+
+    /** VFIO_DEVICE_QUERY_GFX_PLANE from the user's side: null for a successful probe. */
+    public static VfioGfxPlaneInfo queryGfxPlane(VfioDeviceFile file, int flags, int drmPlaneType) {
+        ByteBuffer b = ByteBuffer.allocate(GFX_PLANE_STRUCT_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(GFX_PLANE_ARGSZ, GFX_PLANE_STRUCT_SIZE).putInt(GFX_PLANE_FLAGS, flags)
+                .putInt(GFX_PLANE_DRM_PLANE_TYPE, drmPlaneType);
+        file.ioctl(VFIO_DEVICE_QUERY_GFX_PLANE, b);
+        if ((flags & VFIO_GFX_PLANE_TYPE_PROBE) != 0) {
+            return null;
+        }
+        return new VfioGfxPlaneInfo(flags, drmPlaneType, b.getInt(GFX_PLANE_DRM_FORMAT), b.getLong(GFX_PLANE_DRM_FORMAT_MOD),
+                b.getInt(GFX_PLANE_WIDTH), b.getInt(GFX_PLANE_HEIGHT), b.getInt(GFX_PLANE_STRIDE), b.getInt(GFX_PLANE_SIZE),
+                b.getInt(GFX_PLANE_X_POS), b.getInt(GFX_PLANE_Y_POS), b.getInt(GFX_PLANE_X_HOT), b.getInt(GFX_PLANE_Y_HOT),
+                b.getInt(GFX_PLANE_ID));
+    }
+
+    /** VFIO_DEVICE_GET_GFX_DMABUF from the user's side: the fd installed in the file's table. */
+    public static int getGfxDmabuf(VfioDeviceFile file, int dmabufId) {
+        return (int) file.ioctl(VFIO_DEVICE_GET_GFX_DMABUF, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(0, dmabufId));
     }
 
     /** EINVAL unless {@code index} (unsigned, as in the struct) is below {@code count}. */
