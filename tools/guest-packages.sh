@@ -6,7 +6,7 @@
 #                              trixie-backports: qemu-system-x86_64 with vfio-user-pci
 #     trixie/guest/vmlinuz     a Debian kernel (linux-image-*-amd64, 8250_pci built in)
 #     trixie/guest/busybox     busybox-static, for the initramfs the tests build
-#     trixie/guest/modules/    modules of that kernel the guests load (virtio_net, virtio-gpu and
+#     trixie/guest/modules/    modules of that kernel the guests load (virtio_net, virtio-gpu, bochs and
 #                              what they depend on), uncompressed, and load-order: their names,
 #                              each after what it needs
 # Debian 12's own QEMU (7.2) has no vfio-user client, hence the chroot. Needs root
@@ -14,7 +14,7 @@
 set -eu
 cache=${MDEV_GUEST_CACHE:-/var/cache/mdev-osgi/guest}
 root=$cache/trixie
-recipe=2
+recipe=3
 done_mark=$cache/.complete-$recipe
 
 fail() {
@@ -83,7 +83,7 @@ in_root depmod -b /tmp/guest-debs/x/usr "$kver" || fail "depmod of $kver failed"
 moddir=/tmp/guest-debs/x/usr/lib/modules/$kver
 mkdir -p "$root/guest/modules"
 : >"$root/guest/modules/load-order"
-for wanted in virtio_net virtio-gpu; do
+for wanted in virtio_net virtio-gpu bochs; do
     line=$(grep "/$wanted.ko.xz:" "$root$moddir/modules.dep") || fail "$kver has no module $wanted"
     for m in $(echo "${line#*:}" | tr ' ' '\n' | sed '/^$/d' | tac) "${line%%:*}"; do
         ko=$(basename "$m" .xz)

@@ -24,6 +24,7 @@ import vfio.core.VfioContainer;
 import vfio.core.VfioDevice;
 import vfio.core.VfioDeviceFile;
 import vfio.core.VfioDeviceInfo;
+import vfio.core.VfioDisplay;
 import vfio.core.VfioGroup;
 import vfio.core.VfioIommuInfo;
 import vfio.core.VfioIrqInfo;
@@ -58,7 +59,8 @@ import vfio.core.VfioService;
         "osgi.command.function=irq",
         "osgi.command.function=unmask",
         "osgi.command.function=events",
-        "osgi.command.function=reset" })
+        "osgi.command.function=reset",
+        "osgi.command.function=screenshot" })
 public final class VfioCommands {
     private final BundleContext context;
     private final VfioService vfio;
@@ -364,5 +366,27 @@ public final class VfioCommands {
     @Descriptor("reset the device (VFIO_DEVICE_RESET)")
     public void reset(CommandSession session, @Descriptor("device UUID") String uuid) {
         ShellSession.of(session).device(uuid).reset();
+    }
+
+    @Descriptor("write the guest's primary display plane as a PNG (VFIO_DEVICE_QUERY_GFX_PLANE, by dma-buf or region)")
+    public String screenshot(CommandSession session, @Descriptor("device UUID") String uuid,
+            @Descriptor("PNG file to write") String png) throws java.io.IOException {
+        ShellSession s = ShellSession.of(session);
+        UUID id = Args.uuid(uuid);
+        VfioDeviceFile open = s.devices.get(id);
+        // a device not open in this session is opened for the picture (a VMM may hold it: files are many)
+        VfioDeviceFile file = open != null ? open : find(id).open(s.files);
+        try {
+            VfioDisplay.Image image = VfioDisplay.capture(file);
+            java.nio.file.Path path = java.nio.file.Path.of(png);
+            try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(path)) {
+                VfioDisplay.writePng(image, out);
+            }
+            return image.width() + "x" + image.height() + " -> " + path;
+        } finally {
+            if (open == null) {
+                file.close();
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ record MbochsType(MdevTypeSpec spec, int mbytes, int maxX, int maxY) {
 
     private static MbochsType of(String name, int mbytes, int maxX, int maxY) {
         String limit = maxX == 0 ? "any resolution" : "up to " + maxX + "x" + maxY;
-        return new MbochsType(new MdevTypeSpec(name, name, "virtual display, " + mbytes + " MB video memory, " + limit,
+        return new MbochsType(new MdevTypeSpec(name, "mbochs-" + name, "virtual display, " + mbytes + " MB video memory, " + limit,
                 Vfio.VFIO_DEVICE_API_PCI_STRING), mbytes, maxX, maxY);
     }
 
