@@ -125,7 +125,7 @@ final class Fixture {
     /** Every test leaves the framework as it found it: bundles active, bus empty. */
     static void reset(BundleContext context) {
         for (String bsn : new String[] { "mdev.core", "vfio.core", "vfio.mdev", "vfio.type1", "virtio.core",
-                "virtio.mdev", "virtio.uvirtio", "samples.mtty", "samples.mdsa", "virtio.pci", "samples.mvnet", "samples.uvirtio", "vendor.gvt",
+                "virtio.mdev", "virtio.uvirtio", "samples.mtty", "samples.mdsa", "samples.mbochs", "samples.mdpy", "virtio.pci", "samples.mvnet", "samples.uvirtio", "vendor.gvt",
                 "vendor.ccw", "vendor.ap", "mdev.mdevctl", "mdev.sysfs", "vfio.user" }) {
             Bundle b = bundle(context, bsn);
             if (b.getState() != Bundle.ACTIVE) {
