@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ScriptsIT {
     @ParameterizedTest
-    @ValueSource(strings = { "session", "virtio", "ccw", "ap", "mdevctl", "vfio-user", "vsva" })
+    @ValueSource(strings = { "session", "virtio", "ccw", "ap", "mdevctl", "vfio-user", "vsva", "display" })
     void scriptPrintsWhatItsExpectedFileSays(String name, @TempDir Path dir) throws Exception {
         Distribution.Run run = new Distribution(dir).script(Distribution.SCRIPTS.resolve(name + ".gosh"));
 
