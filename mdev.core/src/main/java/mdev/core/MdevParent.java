@@ -18,8 +18,13 @@ public interface MdevParent {
     /** The parent device's name, unique on the bus (the kernel's dev_name of the parent). */
     String name();
 
-    /** The driver name that prefixes type ids (dev_driver_string of the parent). */
-    String driverName();
+    /**
+     * The driver name that prefixes type ids (dev_driver_string of the parent); by default the
+     * parent's name, as for the samples, whose driver and device share it.
+     */
+    default String driverName() {
+        return name();
+    }
 
     /** The supported types; fixed for the life of the service. */
     List<MdevTypeSpec> supportedTypes();

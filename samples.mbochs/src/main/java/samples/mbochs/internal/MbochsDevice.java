@@ -14,7 +14,6 @@ import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.GfxDmabuf;
 import vfio.core.PciConfig;
-import vfio.core.SharedMemory;
 import vfio.core.VfioDeviceInfo;
 import vfio.core.VfioGfxIoctls;
 import vfio.core.VfioGfxPlaneInfo;
@@ -23,6 +22,7 @@ import vfio.core.VfioIrqSet;
 import vfio.core.VfioPciDeviceOps;
 import vfio.core.VfioRegionInfo;
 import vfio.core.VfioRegions;
+import vfio.core.VideoMemory;
 
 /**
  * One mbochs device (samples/vfio-mdev/mbochs.c): what QEMU's bochs-display is, as Linux's
@@ -57,7 +57,7 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
     private final UUID uuid;
     private final MbochsType type;
     private final long memsize;
-    private final SharedMemory file;
+    private final VideoMemory video;
     private final ByteBuffer memory;
     private final PciConfig config;
     private final int[] vbe = new int[VBE_COUNT];
@@ -80,14 +80,8 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
         this.uuid = uuid;
         this.type = type;
         this.memsize = (long) type.mbytes() << 20;
-        SharedMemory shared;
-        try {
-            shared = SharedMemory.allocate(memsize, 0, memsize);
-        } catch (ErrnoException noFile) {
-            shared = null;   // video memory on the heap: reachable by reads and writes, not mmap
-        }
-        this.file = shared;
-        this.memory = shared != null ? shared.window() : ByteBuffer.allocate((int) memsize);
+        this.video = VideoMemory.allocate((int) memsize);
+        this.memory = video.buffer();
         this.config = new PciConfig(0x1234, 0x1111, PciConfig.COMMAND_IO | PciConfig.COMMAND_MEMORY)
                 .put16(PciConfig.COMMAND, PciConfig.COMMAND_IO | PciConfig.COMMAND_MEMORY)
                 .classCode(0x038000, 0x01)                      // display, other
@@ -126,9 +120,7 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
     synchronized void markRemoved() {
         removed = true;
         dmabufs.clear();
-        if (file != null) {
-            file.close();
-        }
+        video.close();
     }
 
     @Override
@@ -182,7 +174,7 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
         int offset = checkAccess(pos, count);
         switch (VfioRegions.index(pos)) {
             case VFIO_PCI_CONFIG_REGION_INDEX -> config.read(dst, offset);
-            case VFIO_PCI_BAR0_REGION_INDEX -> dst.put(memory.slice(offset, count));
+            case VFIO_PCI_BAR0_REGION_INDEX -> video.read(dst, offset);
             case VFIO_PCI_BAR2_REGION_INDEX -> readMmio(dst, offset, count);
             default -> readEdidRegion(dst, offset, count);
         }
@@ -195,7 +187,7 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
         int offset = checkAccess(pos, count);
         switch (VfioRegions.index(pos)) {
             case VFIO_PCI_CONFIG_REGION_INDEX -> config.write(src, offset);
-            case VFIO_PCI_BAR0_REGION_INDEX -> memory.put(offset, src, src.position(), count);
+            case VFIO_PCI_BAR0_REGION_INDEX -> video.write(src, offset);
             case VFIO_PCI_BAR2_REGION_INDEX -> writeMmio(src, offset, count);
             default -> writeEdidRegion(src, offset, count);
         }
@@ -280,19 +272,16 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
     @Override
     public synchronized ByteBuffer mmap(long pos, long length) {
         checkAlive();
-        long offset = VfioRegions.offset(pos);
-        if (VfioRegions.index(pos) != VFIO_PCI_BAR0_REGION_INDEX || offset < 0 || length <= 0
-                || offset + length > memsize || offset % PAGE != 0) {
-            throw new ErrnoException(Errno.EINVAL, "only video memory (BAR0) maps, page-aligned, not 0x"
-                    + Long.toHexString(pos) + "+0x" + Long.toHexString(length));
+        if (VfioRegions.index(pos) != VFIO_PCI_BAR0_REGION_INDEX) {
+            throw new ErrnoException(Errno.EINVAL, "only video memory (BAR0) maps, not region " + VfioRegions.index(pos));
         }
-        return memory.slice((int) offset, (int) length);
+        return video.map(VfioRegions.offset(pos), length);
     }
 
     @Override
     public synchronized Optional<FileDescriptor> regionFile(int index) {
         checkAlive();
-        return index == VFIO_PCI_BAR0_REGION_INDEX && file != null ? Optional.of(file.fd()) : Optional.empty();
+        return index == VFIO_PCI_BAR0_REGION_INDEX ? video.file() : Optional.empty();
     }
 
     // ---- display ------------------------------------------------------------------------
@@ -358,8 +347,7 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
                             + " is not page-aligned: no dma-buf");
                 }
                 return new GfxDmabuf(d.id(), DRM_FORMAT_XRGB8888, m.width(), m.height(), m.stride(),
-                        memory.slice((int) m.offset(), (int) m.size()),
-                        file != null ? Optional.of(file.fd()) : Optional.empty(), m.offset());
+                        memory.slice((int) m.offset(), (int) m.size()), video.file(), m.offset());
             }
         }
         throw new ErrnoException(Errno.ENOENT, "mbochs device " + uuid + " has no dma-buf " + dmabufId);

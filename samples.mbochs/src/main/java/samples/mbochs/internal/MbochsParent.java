@@ -10,6 +10,7 @@ import org.osgi.service.component.annotations.Component;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevAttribute;
+import mdev.core.MdevBudget;
 import mdev.core.MdevClassId;
 import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
@@ -31,16 +32,10 @@ public final class MbochsParent implements MdevParent {
     static final List<MbochsType> TYPES = List.of(MbochsType.SMALL, MbochsType.MEDIUM, MbochsType.LARGE);
 
     private final Map<UUID, MbochsDevice> devices = new ConcurrentHashMap<>();
-    /** Video memory given to devices, guarded by {@code this}. */
-    private int usedMbytes;
+    private final MdevBudget videoMemory = new MdevBudget(MAX_MBYTES, "MB of video memory");
 
     @Override
     public String name() {
-        return NAME;
-    }
-
-    @Override
-    public String driverName() {
         return NAME;
     }
 
@@ -59,20 +54,14 @@ public final class MbochsParent implements MdevParent {
     }
 
     @Override
-    public synchronized long availableInstances(MdevTypeSpec spec) {
-        return (MAX_MBYTES - usedMbytes) / typeOf(spec).mbytes();
+    public long availableInstances(MdevTypeSpec spec) {
+        return videoMemory.free() / typeOf(spec).mbytes();
     }
 
     @Override
     public void create(MdevTypeSpec spec, MdevDevice mdev) {
         MbochsType type = typeOf(spec);
-        synchronized (this) {
-            if (usedMbytes + type.mbytes() > MAX_MBYTES) {
-                throw new ErrnoException(Errno.ENOSPC, "mbochs-" + spec.name() + " needs " + type.mbytes() + " MB, "
-                        + (MAX_MBYTES - usedMbytes) + " MB of " + MAX_MBYTES + " left");
-            }
-            usedMbytes += type.mbytes();
-        }
+        videoMemory.reserve(type.mbytes(), "mbochs-" + spec.name());
         try {
             int width = type.allows(1024, 768) ? 1024 : type.maxX();
             int height = type.allows(1024, 768) ? 768 : type.maxY();
@@ -81,9 +70,7 @@ public final class MbochsParent implements MdevParent {
             mdev.setDeviceOps(device);
             devices.put(mdev.uuid(), device);
         } catch (RuntimeException e) {
-            synchronized (this) {
-                usedMbytes -= type.mbytes();
-            }
+            videoMemory.release(type.mbytes());
             throw e;
         }
     }
@@ -95,9 +82,7 @@ public final class MbochsParent implements MdevParent {
             throw new ErrnoException(Errno.EINVAL, "mbochs has no device " + mdev.uuid());
         }
         device.markRemoved();
-        synchronized (this) {
-            usedMbytes -= device.type().mbytes();
-        }
+        videoMemory.release(device.type().mbytes());
     }
 
     @Override

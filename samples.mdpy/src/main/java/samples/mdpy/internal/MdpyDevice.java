@@ -10,7 +10,6 @@ import java.util.UUID;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.PciConfig;
-import vfio.core.SharedMemory;
 import vfio.core.VfioDeviceInfo;
 import vfio.core.VfioGfxIoctls;
 import vfio.core.GfxDmabuf;
@@ -20,6 +19,7 @@ import vfio.core.VfioIrqSet;
 import vfio.core.VfioPciDeviceOps;
 import vfio.core.VfioRegionInfo;
 import vfio.core.VfioRegions;
+import vfio.core.VideoMemory;
 
 /**
  * One mdpy device (samples/vfio-mdev/mdpy.c, mdpy-defs.h): a PCI display whose framebuffer is
@@ -37,7 +37,7 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
     private final UUID uuid;
     private final MdpyType type;
     private final int memsize;
-    private final SharedMemory file;
+    private final VideoMemory video;
     private final ByteBuffer memory;
     private final PciConfig config;
     private boolean removed;
@@ -46,14 +46,8 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
         this.uuid = uuid;
         this.type = type;
         this.memsize = Integer.highestOneBit(type.width() * type.height() * 4 - 1) << 1;   // roundup_pow_of_two
-        SharedMemory shared;
-        try {
-            shared = SharedMemory.allocate(memsize, 0, memsize);
-        } catch (ErrnoException noFile) {
-            shared = null;
-        }
-        this.file = shared;
-        this.memory = shared != null ? shared.window() : ByteBuffer.allocate(memsize);
+        this.video = VideoMemory.allocate(memsize);
+        this.memory = video.buffer();
         this.config = new PciConfig(VENDOR_ID, DEVICE_ID, PciConfig.COMMAND_IO | PciConfig.COMMAND_MEMORY)
                 .put16(PciConfig.COMMAND, PciConfig.COMMAND_IO | PciConfig.COMMAND_MEMORY)
                 .put16(0x06, 0x0010)                             // status: capabilities list
@@ -83,9 +77,7 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
 
     synchronized void markRemoved() {
         removed = true;
-        if (file != null) {
-            file.close();
-        }
+        video.close();
     }
 
     @Override
@@ -130,7 +122,7 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
         if (VfioRegions.index(pos) == VFIO_PCI_CONFIG_REGION_INDEX) {
             config.read(dst, offset);
         } else {
-            dst.put(memory.slice(offset, count));   // at the offset asked (mdpy.c copied from the start)
+            video.read(dst, offset);   // at the offset asked (mdpy.c copied from the start)
         }
         return count;
     }
@@ -142,7 +134,7 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
         if (VfioRegions.index(pos) == VFIO_PCI_CONFIG_REGION_INDEX) {
             config.write(src, offset);
         } else {
-            memory.put(offset, src, src.position(), count);
+            video.write(src, offset);
         }
         src.position(src.limit());
         return count;
@@ -151,18 +143,16 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
     @Override
     public synchronized ByteBuffer mmap(long pos, long length) {
         checkAlive();
-        long offset = VfioRegions.offset(pos);
-        if (VfioRegions.index(pos) != VFIO_PCI_BAR0_REGION_INDEX || offset != 0 || length <= 0 || length > memsize) {
-            throw new ErrnoException(Errno.EINVAL, "only the framebuffer (BAR0) maps, from its start, not 0x"
-                    + Long.toHexString(pos) + "+0x" + Long.toHexString(length));
+        if (VfioRegions.index(pos) != VFIO_PCI_BAR0_REGION_INDEX) {
+            throw new ErrnoException(Errno.EINVAL, "only the framebuffer (BAR0) maps, not region " + VfioRegions.index(pos));
         }
-        return memory.slice(0, (int) length);
+        return video.map(VfioRegions.offset(pos), length);
     }
 
     @Override
     public synchronized Optional<FileDescriptor> regionFile(int index) {
         checkAlive();
-        return index == VFIO_PCI_BAR0_REGION_INDEX && file != null ? Optional.of(file.fd()) : Optional.empty();
+        return index == VFIO_PCI_BAR0_REGION_INDEX ? video.file() : Optional.empty();
     }
 
     /** The plane is always there: the type's mode in BAR0 (mdpy names no other region for it here). */

@@ -10,6 +10,7 @@ import org.osgi.service.component.annotations.Component;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevAttribute;
+import mdev.core.MdevBudget;
 import mdev.core.MdevClassId;
 import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
@@ -28,16 +29,10 @@ public final class MdpyParent implements MdevParent {
     static final List<MdpyType> TYPES = List.of(MdpyType.VGA, MdpyType.XGA, MdpyType.HD);
 
     private final Map<UUID, MdpyDevice> devices = new ConcurrentHashMap<>();
-    /** Devices made, guarded by {@code this}. */
-    private int count;
+    private final MdevBudget count = new MdevBudget(MAX_DEVICES, "device(s)");
 
     @Override
     public String name() {
-        return NAME;
-    }
-
-    @Override
-    public String driverName() {
         return NAME;
     }
 
@@ -56,29 +51,22 @@ public final class MdpyParent implements MdevParent {
     }
 
     @Override
-    public synchronized long availableInstances(MdevTypeSpec spec) {
+    public long availableInstances(MdevTypeSpec spec) {
         typeOf(spec);
-        return MAX_DEVICES - count;
+        return count.free();
     }
 
     @Override
     public void create(MdevTypeSpec spec, MdevDevice mdev) {
         MdpyType type = typeOf(spec);
-        synchronized (this) {
-            if (count >= MAX_DEVICES) {
-                throw new ErrnoException(Errno.ENOSPC, "mdpy has " + MAX_DEVICES + " devices already");
-            }
-            count++;
-        }
+        count.reserve(1, "mdpy-" + spec.name());
         try {
             MdpyDevice device = new MdpyDevice(mdev.uuid(), type);
             mdev.setClassId(MdevClassId.VFIO);
             mdev.setDeviceOps(device);
             devices.put(mdev.uuid(), device);
         } catch (RuntimeException e) {
-            synchronized (this) {
-                count--;
-            }
+            count.release(1);
             throw e;
         }
     }
@@ -90,9 +78,7 @@ public final class MdpyParent implements MdevParent {
             throw new ErrnoException(Errno.EINVAL, "mdpy has no device " + mdev.uuid());
         }
         device.markRemoved();
-        synchronized (this) {
-            count--;
-        }
+        count.release(1);
     }
 
     @Override

@@ -9,6 +9,7 @@ import org.osgi.service.component.annotations.Component;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
+import mdev.core.MdevBudget;
 import mdev.core.MdevClassId;
 import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
@@ -35,16 +36,10 @@ public final class MdsaParent implements MdevParent {
             Vfio.VFIO_DEVICE_API_PCI_STRING);
 
     private final Map<UUID, MdsaDevice> devices = new ConcurrentHashMap<>();
-    /** Queues not given to an mdev, guarded by {@code this}. */
-    private int freeQueues = WORK_QUEUES;
+    private final MdevBudget queues = new MdevBudget(WORK_QUEUES, "work queue(s)");
 
     @Override
     public String name() {
-        return NAME;
-    }
-
-    @Override
-    public String driverName() {
         return NAME;
     }
 
@@ -60,20 +55,15 @@ public final class MdsaParent implements MdevParent {
     }
 
     @Override
-    public synchronized long availableInstances(MdevTypeSpec type) {
+    public long availableInstances(MdevTypeSpec type) {
         checkType(type);
-        return freeQueues;
+        return queues.free();
     }
 
     @Override
     public void create(MdevTypeSpec type, MdevDevice mdev) {
         checkType(type);
-        synchronized (this) {
-            if (freeQueues == 0) {
-                throw new ErrnoException(Errno.ENOSPC, "all " + WORK_QUEUES + " work queues of mdsa are in use");
-            }
-            freeQueues--;
-        }
+        queues.reserve(1, "mdsa-" + type.name());
         try {
             MdsaDevice device = new MdsaDevice(mdev.uuid(), PHYSICAL_DEVICE);
             mdev.setClassId(MdevClassId.VFIO);
@@ -81,9 +71,7 @@ public final class MdsaParent implements MdevParent {
             mdev.setDeviceOps(device);
             devices.put(mdev.uuid(), device);
         } catch (RuntimeException e) {
-            synchronized (this) {
-                freeQueues++;
-            }
+            queues.release(1);
             throw e;
         }
     }
@@ -95,8 +83,6 @@ public final class MdsaParent implements MdevParent {
             throw new ErrnoException(Errno.EINVAL, "mdsa has no device " + mdev.uuid());
         }
         device.markRemoved();
-        synchronized (this) {
-            freeQueues++;
-        }
+        queues.release(1);
     }
 }

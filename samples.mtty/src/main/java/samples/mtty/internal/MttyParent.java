@@ -9,6 +9,7 @@ import org.osgi.service.component.annotations.Component;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
+import mdev.core.MdevBudget;
 import mdev.core.MdevClassId;
 import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
@@ -32,16 +33,10 @@ public final class MttyParent implements MdevParent {
             "PCI serial card with two 16550A UARTs", Vfio.VFIO_DEVICE_API_PCI_STRING);
 
     private final Map<UUID, MttyDevice> devices = new ConcurrentHashMap<>();
-    /** Free ports, guarded by {@code this}. */
-    private int freePorts = MAX_MTTYS;
+    private final MdevBudget ports = new MdevBudget(MAX_MTTYS, "port(s)");
 
     @Override
     public String name() {
-        return NAME;
-    }
-
-    @Override
-    public String driverName() {
         return NAME;
     }
 
@@ -61,29 +56,21 @@ public final class MttyParent implements MdevParent {
     }
 
     @Override
-    public synchronized long availableInstances(MdevTypeSpec type) {
-        return freePorts / portsOf(type);
+    public long availableInstances(MdevTypeSpec type) {
+        return ports.free() / portsOf(type);
     }
 
     @Override
     public void create(MdevTypeSpec type, MdevDevice mdev) {
-        int ports = portsOf(type);
-        synchronized (this) {
-            if (freePorts < ports) {
-                throw new ErrnoException(Errno.ENOSPC,
-                        "type mtty-" + type.name() + " needs " + ports + " port(s), " + freePorts + " free");
-            }
-            freePorts -= ports;
-        }
+        int needed = portsOf(type);
+        ports.reserve(needed, "type mtty-" + type.name());
         try {
-            MttyDevice device = new MttyDevice(mdev.uuid(), ports);
+            MttyDevice device = new MttyDevice(mdev.uuid(), needed);
             mdev.setClassId(MdevClassId.VFIO);
             mdev.setDeviceOps(device);
             devices.put(mdev.uuid(), device);
         } catch (RuntimeException e) {
-            synchronized (this) {
-                freePorts += ports;
-            }
+            ports.release(needed);
             throw e;
         }
     }
@@ -95,8 +82,6 @@ public final class MttyParent implements MdevParent {
             throw new ErrnoException(Errno.EINVAL, "mtty has no device " + mdev.uuid());
         }
         device.markRemoved();
-        synchronized (this) {
-            freePorts += device.nrPorts();
-        }
+        ports.release(device.nrPorts());
     }
 }
