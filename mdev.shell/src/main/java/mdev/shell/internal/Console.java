@@ -23,6 +23,9 @@ import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 
 import mdev.core.ErrnoException;
 import mdev.mdevctl.Mdevctl;
@@ -41,6 +44,9 @@ import mdev.mdevctl.Mdevctl;
 public final class Console implements Callable<Integer> {
     /** Exit code for a failure that carries no errno (unknown command, syntax error, ...). */
     static final int EXIT_FAILURE = 1;
+    /** Exit code for a command line the jar does not understand (as getopt-style tools use). */
+    static final int EXIT_USAGE = 2;
+    static final String USAGE = "usage: java -jar mdev-osgi.jar [--script FILE | mdevctl <verb> [options] | --help]";
     /** bnd's launcher registers itself with the command line in this property. */
     private static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
 
@@ -60,43 +66,68 @@ public final class Console implements Callable<Integer> {
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
         List<String> args = launcherArguments();
-        awaitSettled();
         if (!args.isEmpty() && args.get(0).equals("mdevctl")) {
+            awaitReady(err);
             return mdevctl(args.subList(1, args.size()), out, err);
         }
-        int script = args.indexOf("--script");
-        if (script >= 0) {
-            if (script + 1 >= args.size()) {
-                err.println("usage: java -jar mdev-osgi.jar [--script FILE | mdevctl <verb> [options]]");
-                return EXIT_FAILURE;
+        boolean script = args.size() == 2 && args.get(0).equals("--script");
+        if (!args.isEmpty() && !script) {
+            if (!args.equals(List.of("--help")) && !args.equals(List.of("-h"))) {
+                err.println("unknown arguments: " + String.join(" ", args));
             }
-            return runScript(Path.of(args.get(script + 1)), out, err);
+            err.println(USAGE);
+            return EXIT_USAGE;
+        }
+        awaitReady(err);
+        if (script) {
+            return runScript(Path.of(args.get(1)), out, err);
         }
         return interactive(new FileInputStream(FileDescriptor.in), out, err);
     }
 
     /**
-     * Waits until no service has come or gone for a moment (at most a few seconds), so that
-     * what starts asynchronously (Configuration Admin delivering the default GPU, say) is there
-     * before the first command.
+     * Readiness as SCR reports it: waits until no component configuration is unsatisfied (its
+     * references or configuration missing) and the set of configurations has stopped changing
+     * (Configuration Admin delivers some, such as the default GPU, asynchronously); at most a
+     * few seconds, then names what is still waiting.
      */
-    private void awaitSettled() throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 5_000;
-        int last = -1;
-        int quiet = 0;
-        while (quiet < 6 && System.currentTimeMillis() < deadline) {
-            ServiceReference<?>[] all;
-            try {
-                all = context.getServiceReferences((String) null, null);
-            } catch (InvalidSyntaxException e) {
-                return;
+    private void awaitReady(PrintStream err) throws InterruptedException {
+        ServiceReference<ServiceComponentRuntime> ref = context.getServiceReference(ServiceComponentRuntime.class);
+        ServiceComponentRuntime scr = ref == null ? null : context.getService(ref);
+        if (scr == null) {
+            return;
+        }
+        try {
+            long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
+            List<String> waiting = List.of();
+            int lastCount = -1;
+            while (System.currentTimeMillis() < deadline) {
+                waiting = new java.util.ArrayList<>();
+                int count = 0;
+                for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
+                    for (ComponentConfigurationDTO c : scr.getComponentConfigurationDTOs(d)) {
+                        count++;
+                        if (c.state == ComponentConfigurationDTO.UNSATISFIED_REFERENCE
+                                || c.state == ComponentConfigurationDTO.UNSATISFIED_CONFIGURATION) {
+                            waiting.add(d.name);
+                        }
+                    }
+                }
+                if (waiting.isEmpty() && count == lastCount) {
+                    return;
+                }
+                lastCount = count;
+                Thread.sleep(50);
             }
-            int now = all == null ? 0 : all.length;
-            quiet = now == last ? quiet + 1 : 0;
-            last = now;
-            Thread.sleep(50);
+            if (!waiting.isEmpty()) {
+                err.println("not ready after " + READY_TIMEOUT_MS / 1000 + " s, still waiting: " + String.join(", ", waiting));
+            }
+        } finally {
+            context.ungetService(ref);
         }
     }
+
+    private static final long READY_TIMEOUT_MS = 10_000;
 
     private List<String> launcherArguments() {
         ServiceReference<?>[] refs;
@@ -197,7 +228,7 @@ public final class Console implements Callable<Integer> {
     }
 
     /** Executes one command line and prints its result; returns 0 or an exit status. */
-    static int execute(CommandSession session, String command, PrintStream out, PrintStream err) {
+    int execute(CommandSession session, String command, PrintStream out, PrintStream err) {
         try {
             Object result = session.execute(command);
             if (result != null) {
@@ -212,6 +243,14 @@ public final class Console implements Callable<Integer> {
             if (e instanceof ErrnoException errno) {
                 err.println(errno);
                 return errno.errno().number();
+            }
+            if (e instanceof IllegalArgumentException && String.valueOf(e.getMessage()).startsWith("Cannot coerce ")) {
+                // No overload takes these arguments: say how the command is used, as EINVAL.
+                String name = command.split("\\s+", 2)[0];
+                List<String> usage = Usage.of(context, name);
+                err.println("EINVAL: wrong arguments for " + name + (usage.isEmpty() ? ""
+                        : "; usage:" + System.lineSeparator() + "  " + String.join(System.lineSeparator() + "  ", usage)));
+                return mdev.core.Errno.EINVAL.number();
             }
             err.println("ERROR: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             if (Boolean.getBoolean("mdev.shell.trace")) {
