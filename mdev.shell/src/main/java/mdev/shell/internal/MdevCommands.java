@@ -40,9 +40,12 @@ public final class MdevCommands {
         print(System.out, parent);
     }
 
+    /** mdevctl types' layout: parents and their types sorted, a description's lines joined by ", ". */
     private void print(PrintStream out, String parent) {
         String current = null;
-        for (MdevType t : parent == null ? bus.types() : bus.types(parent)) {
+        java.util.List<MdevType> types = new java.util.ArrayList<>(parent == null ? bus.types() : bus.types(parent));
+        types.sort(java.util.Comparator.comparing(MdevType::parent).thenComparing(MdevType::id));
+        for (MdevType t : types) {
             if (!t.parent().equals(current)) {
                 current = t.parent();
                 out.println(current);
@@ -52,7 +55,7 @@ public final class MdevCommands {
             out.println("    Device API: " + t.deviceApi());
             out.println("    Name: " + t.name());
             if (!t.description().isEmpty()) {
-                out.println("    Description: " + t.description());
+                out.println("    Description: " + String.join(", ", t.description().strip().split("\\s*\\n\\s*")));
             }
         }
     }
