@@ -36,6 +36,11 @@ final class DefinitionStore {
 
     private final Path dir;
     private final Consumer<String> report;
+    /**
+     * What was last said about each unreadable file, with the file's modification time: the same
+     * condition is reported once, not at every listing; guarded by {@code this}.
+     */
+    private final java.util.Map<Path, String> reported = new java.util.HashMap<>();
 
     /** {@code root} is the system root mdevctl would use ({@code /} normally). */
     DefinitionStore(Path root, Consumer<String> report) {
@@ -124,21 +129,71 @@ final class DefinitionStore {
         try {
             uuid = UUID.fromString(file.getFileName().toString());
         } catch (IllegalArgumentException e) {
-            report.accept("skipping " + file + ": its name is not a UUID");
+            reportOnce(file, "skipping " + file + ": its name is not a UUID");
             return Optional.empty();
         }
         try {
             String text = Files.readString(file, StandardCharsets.UTF_8);
             JsonNode root = SerdeJson.parse(text, file.toString());
-            return Optional.of(SerdeJson.toDefinition(uuid, parent, root));
+            MdevDefinition definition = SerdeJson.toDefinition(uuid, parent, root);
+            forget(file);
+            return Optional.of(definition);
         } catch (ErrnoException e) {
-            report.accept("skipping " + file + ": " + e.getMessage());
+            reportOnce(file, "skipping " + file + ": " + e.getMessage());
         } catch (NoSuchFileException e) {
             // undefined while we listed
         } catch (IOException e) {
-            report.accept("skipping " + file + ": " + e.getMessage());
+            reportOnce(file, "skipping " + file + ": " + e.getMessage());
         }
         return Optional.empty();
+    }
+
+    /** Says {@code message} unless it was said for this file as it is now (same contents' time). */
+    private void reportOnce(Path file, String message) {
+        String key;
+        try {
+            key = Files.getLastModifiedTime(file) + " " + message;
+        } catch (IOException gone) {
+            key = message;
+        }
+        synchronized (this) {
+            if (key.equals(reported.put(file, key))) {
+                return;
+            }
+        }
+        report.accept(message);
+    }
+
+    private synchronized void forget(Path file) {
+        reported.remove(file);
+    }
+
+    /**
+     * Removes the definition files of {@code uuid} under {@code parent} (any if null), whether or
+     * not they parse (mdevctl 1.3 undefines a definition it cannot read); returns how many.
+     */
+    int deleteFiles(UUID uuid, String parent) {
+        int removed = 0;
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        for (Path parentDir : sorted(dir)) {
+            String name = parentDir.getFileName().toString();
+            if (!Files.isDirectory(parentDir) || name.equals(SCRIPTS_DIR) || (parent != null && !parent.equals(name))) {
+                continue;
+            }
+            Path file = parentDir.resolve(uuid.toString());
+            try {
+                if (Files.deleteIfExists(file)) {
+                    forget(file);
+                    forceDirectory(parentDir);
+                    removed++;
+                }
+            } catch (IOException e) {
+                throw new ErrnoException(Errno.EIO, "cannot remove the definition " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return removed;
     }
 
     /** The definition's JSON, byte for byte as mdevctl writes it. */

@@ -426,13 +426,10 @@ final class MdevctlEngine {
         return uuid == null ? dev.uuid.toString() : "";
     }
 
+    /** Removes the definitions of {@code uuid}, readable or not (a file that does not parse goes too, as in mdevctl 1.3). */
     void undefine(UUID uuid, String parent) {
-        List<MdevDefinition> matching = store.list(uuid, parent);
-        if (matching.isEmpty()) {
+        if (uuid == null || store.deleteFiles(uuid, parent) == 0) {
             throw new ErrnoException(Errno.ENOENT, "No devices match the specified uuid");
-        }
-        for (MdevDefinition d : matching) {
-            store.delete(d);
         }
     }
 

@@ -97,4 +97,24 @@ class DefinitionStoreTest {
         store.delete(store.list(U1, null).stream().findFirst().orElseThrow());
         assertThat(store.list()).isEmpty();
     }
+
+    @Test
+    void anUnreadableFileIsReportedOnceAndUndefinedAllTheSame() throws Exception {
+        DefinitionStore store = store();
+        Path broken = root.resolve("etc/mdevctl.d/mtty/" + U1);
+        Files.createDirectories(broken.getParent());
+        Files.writeString(broken, "{ not json", StandardCharsets.UTF_8);
+        for (int i = 0; i < 7; i++) {
+            assertThat(store.list()).isEmpty();
+        }
+        assertThat(reports).as("one line, not one per listing").hasSize(1);
+        assertThat(reports.get(0)).startsWith("skipping " + broken);
+        Files.writeString(broken, "{ still not json", StandardCharsets.UTF_8);
+        Files.setLastModifiedTime(broken, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+        store.list();
+        assertThat(reports).as("a changed file is news").hasSize(2);
+        assertThat(store.deleteFiles(U1, null)).isEqualTo(1);
+        assertThat(Files.exists(broken)).isFalse();
+        assertThat(store.deleteFiles(U1, "mtty")).isZero();
+    }
 }
