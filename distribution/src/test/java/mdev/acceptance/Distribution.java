@@ -91,6 +91,22 @@ final class Distribution {
                 .redirectOutput(stdoutAndErr.toFile()).start();
     }
 
+    /**
+     * The jar on a terminal: run under {@code script}, which gives it a pseudo-terminal, as a
+     * user's terminal would (TERM=xterm); JLine keeps its history under {@code stateHome}.
+     */
+    Process startOnTerminal(Path stateHome) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (String arg : command()) {
+            line.append(line.length() == 0 ? "" : " ").append('\'').append(arg.replace("'", "'\\''")).append('\'');
+        }
+        ProcessBuilder builder = new ProcessBuilder("script", "-qfec", line.toString(), "/dev/null")
+                .directory(dir.toFile()).redirectErrorStream(true);
+        builder.environment().put("TERM", "xterm");
+        builder.environment().put("XDG_STATE_HOME", stateHome.toString());
+        return builder.start();
+    }
+
     /** The interactive shell, left running: commands are typed one at a time. */
     Shell openShell() throws IOException, InterruptedException {
         Path out = Files.createTempFile(dir, "shell", ".txt");

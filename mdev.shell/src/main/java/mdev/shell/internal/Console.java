@@ -82,6 +82,15 @@ public final class Console implements Callable<Integer> {
         if (script) {
             return runScript(Path.of(args.get(1)), out, err);
         }
+        if (System.console() != null && !Boolean.getBoolean("mdev.shell.plain")) {
+            // a terminal: line editing, history, completion, Ctrl-C that does not stop the framework
+            CommandSession session = processor.createSession(new FileInputStream(FileDescriptor.in), out, err);
+            try {
+                return TerminalConsole.run(session, words(), this::execute);
+            } finally {
+                session.close();
+            }
+        }
         return interactive(new FileInputStream(FileDescriptor.in), out, err);
     }
 
@@ -128,6 +137,48 @@ public final class Console implements Callable<Integer> {
     }
 
     private static final long READY_TIMEOUT_MS = 10_000;
+
+    /** Completion's words: every command (scoped and not), devices, parents and types of the bus now. */
+    private TerminalConsole.Words words() {
+        return TerminalConsole.words(this::commandNames, () -> busCall(b -> b.devices().stream().map(d -> d.uuid()).toList()),
+                () -> busCall(mdev.core.MdevBus::parents),
+                () -> busCall(b -> b.types().stream().map(mdev.core.MdevType::id).toList()));
+    }
+
+    private List<String> commandNames() {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        try {
+            ServiceReference<?>[] refs = context.getServiceReferences((String) null, "(osgi.command.scope=*)");
+            for (ServiceReference<?> ref : refs == null ? new ServiceReference<?>[0] : refs) {
+                Object scope = ref.getProperty("osgi.command.scope");
+                Object functions = ref.getProperty("osgi.command.function");
+                List<Object> list = functions instanceof Object[] array ? List.of(array) : List.of(String.valueOf(functions));
+                for (Object f : list) {
+                    names.add(scope + ":" + f);
+                    names.add(String.valueOf(f));
+                }
+            }
+        } catch (InvalidSyntaxException impossible) {
+            // a fixed filter
+        }
+        names.add("exit");
+        return List.copyOf(names);
+    }
+
+    private <T> List<T> busCall(java.util.function.Function<mdev.core.MdevBus, List<T>> call) {
+        ServiceReference<mdev.core.MdevBus> ref = context.getServiceReference(mdev.core.MdevBus.class);
+        mdev.core.MdevBus bus = ref == null ? null : context.getService(ref);
+        if (bus == null) {
+            return List.of();
+        }
+        try {
+            return call.apply(bus);
+        } catch (RuntimeException gone) {
+            return List.of();
+        } finally {
+            context.ungetService(ref);
+        }
+    }
 
     private List<String> launcherArguments() {
         ServiceReference<?>[] refs;
