@@ -108,9 +108,9 @@ final class Distribution {
     }
 
     /** The interactive shell, left running: commands are typed one at a time. */
-    Shell openShell() throws IOException, InterruptedException {
+    Shell openShell(String... args) throws IOException, InterruptedException {
         Path out = Files.createTempFile(dir, "shell", ".txt");
-        Process process = new ProcessBuilder(command()).directory(dir.toFile()).redirectErrorStream(true)
+        Process process = new ProcessBuilder(command(args)).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
         Shell shell = new Shell(process, out);
         shell.awaitPrompts(1);

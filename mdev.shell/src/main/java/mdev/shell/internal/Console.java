@@ -46,7 +46,7 @@ public final class Console implements Callable<Integer> {
     static final int EXIT_FAILURE = 1;
     /** Exit code for a command line the jar does not understand (as getopt-style tools use). */
     static final int EXIT_USAGE = 2;
-    static final String USAGE = "usage: java -jar mdev-osgi.jar [--script FILE | mdevctl <verb> [options] | --help]";
+    static final String USAGE = "usage: java -jar mdev-osgi.jar [--config DIR] [--script FILE] | mdevctl <verb> [options] | --help";
     /** bnd's launcher registers itself with the command line in this property. */
     private static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
 
@@ -70,17 +70,33 @@ public final class Console implements Callable<Integer> {
             awaitReady(err);
             return mdevctl(args.subList(1, args.size()), out, err);
         }
-        boolean script = args.size() == 2 && args.get(0).equals("--script");
-        if (!args.isEmpty() && !script) {
-            if (!args.equals(List.of("--help")) && !args.equals(List.of("-h"))) {
-                err.println("unknown arguments: " + String.join(" ", args));
+        Path configDir = null;
+        Path script = null;
+        for (int i = 0; i < args.size(); i += 2) {
+            String option = args.get(i);
+            boolean known = option.equals("--config") && configDir == null || option.equals("--script") && script == null;
+            if (!known || i + 1 >= args.size()) {
+                if (!args.equals(List.of("--help")) && !args.equals(List.of("-h"))) {
+                    err.println("unknown arguments: " + String.join(" ", args));
+                }
+                err.println(USAGE);
+                return EXIT_USAGE;
             }
-            err.println(USAGE);
-            return EXIT_USAGE;
+            if (option.equals("--config")) {
+                configDir = Path.of(args.get(i + 1));
+            } else {
+                script = Path.of(args.get(i + 1));
+            }
+        }
+        if (configDir != null) {
+            int status = loadConfiguration(configDir, err);
+            if (status != 0) {
+                return status;
+            }
         }
         awaitReady(err);
-        if (script) {
-            return runScript(Path.of(args.get(1)), out, err);
+        if (script != null) {
+            return runScript(script, out, err);
         }
         if (System.console() != null && !Boolean.getBoolean("mdev.shell.plain")) {
             // a terminal: line editing, history, completion, Ctrl-C that does not stop the framework
@@ -137,6 +153,25 @@ public final class Console implements Callable<Integer> {
     }
 
     private static final long READY_TIMEOUT_MS = 10_000;
+
+    /** {@code --config DIR}: the host composed from DIR's files (bundle mdev.config); one line and an errno if it cannot be. */
+    private int loadConfiguration(Path dir, PrintStream err) {
+        ServiceReference<mdev.config.HostConfiguration> ref = context.getServiceReference(mdev.config.HostConfiguration.class);
+        mdev.config.HostConfiguration host = ref == null ? null : context.getService(ref);
+        if (host == null) {
+            err.println("ERROR: --config needs the bundle mdev.config, which is not running");
+            return EXIT_FAILURE;
+        }
+        try {
+            host.load(dir);
+            return 0;
+        } catch (ErrnoException e) {
+            err.println(e);
+            return e.errno().number();
+        } finally {
+            context.ungetService(ref);
+        }
+    }
 
     /** Completion's words: every command (scoped and not), devices, parents and types of the bus now. */
     private TerminalConsole.Words words() {

@@ -33,7 +33,7 @@ public final class DefaultSubchannels {
         }
         for (String schid : new String[] { "0.0.0100", "0.0.0101" }) {
             Configuration subchannel = configAdmin.getFactoryConfiguration("vendor.ccw.subchannel", schid, "?");
-            subchannel.update(new Hashtable<>(Map.of("schid", schid)));
+            subchannel.update(new Hashtable<>(Map.of("schid", schid, "mdev.default", true)));   // a host directory replaces it
         }
     }
 }

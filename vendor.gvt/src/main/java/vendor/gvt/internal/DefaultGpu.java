@@ -28,7 +28,8 @@ public final class DefaultGpu {
         Configuration[] existing = configAdmin.listConfigurations("(service.factoryPid=vendor.gvt.gpu)");
         if (existing == null || existing.length == 0) {
             Configuration gpu = configAdmin.getFactoryConfiguration("vendor.gvt.gpu", "default", "?");
-            gpu.update(new Hashtable<>(java.util.Map.of("parent", "0000:00:02.0")));
+            // marked a default: a host configuration directory replaces it (mdev.config)
+            gpu.update(new Hashtable<>(java.util.Map.of("parent", "0000:00:02.0", "mdev.default", true)));
         }
     }
 }
