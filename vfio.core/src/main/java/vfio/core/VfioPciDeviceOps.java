@@ -16,8 +16,41 @@ public abstract class VfioPciDeviceOps implements VfioDeviceOps, VfioDeviceIoctl
     /** The size of region {@code index}, 0 for a region the device does not have. */
     protected abstract long regionSize(int index);
 
+    /** Set once the parent removed the device; guarded by the monitor. */
+    private boolean removed;
+
+    /**
+     * The parent removed the device: every later call answers ENODEV. {@link #onRemoved} runs
+     * first, under the monitor, for what the device lets go of.
+     */
+    public final synchronized void markRemoved() {
+        removed = true;
+        onRemoved();
+    }
+
+    /** What a device frees when it is removed (eventfds, memory); nothing by default. */
+    protected void onRemoved() {
+    }
+
+    /** How messages name the device ("mtty device UUID"). */
+    protected abstract String describe();
+
     /** ENODEV once the parent removed the device. Called holding the monitor. */
-    protected abstract void checkAlive();
+    protected final void checkAlive() {
+        if (removed) {
+            throw new mdev.core.ErrnoException(mdev.core.Errno.ENODEV, describe() + " has been removed");
+        }
+    }
+
+    protected final synchronized boolean isRemoved() {
+        return removed;
+    }
+
+    /** An open succeeds while the device is there; vendors that count opens override it. */
+    @Override
+    public synchronized void open() {
+        checkAlive();
+    }
 
     /**
      * Checks a region access at {@code pos} ({@code index << 40 | offset}) after

@@ -67,7 +67,6 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
     private final List<Dmabuf> dmabufs = new ArrayList<>();
     private int nextId = 1;
     private int activeId;
-    private boolean removed;
 
     /** struct mbochs_mode: what a dma-buf shows. */
     record Mode(int width, int height, int stride, long offset, long size) {
@@ -117,22 +116,15 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
         vbe[VBE_VIDEO_MEMORY_64K] = (int) (memsize / (64 * 1024));
     }
 
-    synchronized void markRemoved() {
-        removed = true;
+    @Override
+    protected void onRemoved() {
         dmabufs.clear();
         video.close();
     }
 
     @Override
-    protected void checkAlive() {
-        if (removed) {
-            throw new ErrnoException(Errno.ENODEV, "mbochs device " + uuid + " has been removed");
-        }
-    }
-
-    @Override
-    public synchronized void open() {
-        checkAlive();
+    protected String describe() {
+        return "mbochs device " + uuid;
     }
 
     // ---- regions ------------------------------------------------------------------------

@@ -40,7 +40,6 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
     private final VideoMemory video;
     private final ByteBuffer memory;
     private final PciConfig config;
-    private boolean removed;
 
     MdpyDevice(UUID uuid, MdpyType type) {
         this.uuid = uuid;
@@ -75,21 +74,14 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
         }
     }
 
-    synchronized void markRemoved() {
-        removed = true;
+    @Override
+    protected void onRemoved() {
         video.close();
     }
 
     @Override
-    protected void checkAlive() {
-        if (removed) {
-            throw new ErrnoException(Errno.ENODEV, "mdpy device " + uuid + " has been removed");
-        }
-    }
-
-    @Override
-    public synchronized void open() {
-        checkAlive();
+    protected String describe() {
+        return "mdpy device " + uuid;
     }
 
     @Override

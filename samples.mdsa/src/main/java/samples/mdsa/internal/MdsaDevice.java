@@ -60,7 +60,6 @@ final class MdsaDevice extends VfioPciDeviceOps {
     private final ByteBuffer record = ByteBuffer.allocate(Descriptor.COMPLETION_RECORD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
 
     private int openCount;
-    private boolean removed;
     private VfioDma dma;
     private EventFd msiTrigger;
     private int lastStatus;
@@ -87,17 +86,15 @@ final class MdsaDevice extends VfioPciDeviceOps {
 
     // ---- lifecycle ----------------------------------------------------------------------
 
-    synchronized void markRemoved() {
-        removed = true;
+    @Override
+    protected void onRemoved() {
         msiTrigger = null;
         dma = null;
     }
 
     @Override
-    protected void checkAlive() {
-        if (removed) {
-            throw new ErrnoException(Errno.ENODEV, "mdsa work queue " + uuid + " has been removed");
-        }
+    protected String describe() {
+        return "mdsa work queue " + uuid;
     }
 
     /** Opened in a container, the queue reaches guest memory through its IOMMU; else not at all. */

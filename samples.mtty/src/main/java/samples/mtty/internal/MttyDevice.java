@@ -45,7 +45,6 @@ final class MttyDevice extends VfioPciDeviceOps {
     private final byte[] config = new byte[256];
 
     private int openCount;
-    private boolean removed;
     private EventFd intxTrigger;
     private boolean intxMasked;
     private boolean intxPending;
@@ -94,16 +93,14 @@ final class MttyDevice extends VfioPciDeviceOps {
 
     // ---- lifecycle ----------------------------------------------------------------------
 
-    synchronized void markRemoved() {
-        removed = true;
+    @Override
+    protected void onRemoved() {
         clearIrqs();
     }
 
     @Override
-    protected void checkAlive() {
-        if (removed) {
-            throw new ErrnoException(Errno.ENODEV, "mtty device " + uuid + " has been removed");
-        }
+    protected String describe() {
+        return "mtty device " + uuid;
     }
 
     @Override

@@ -103,7 +103,6 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
     /** Enabled queues; read without the monitor by notify. */
     private final boolean[] queueEnabled;
     private int isr;
-    private boolean removed;
     private int openCount;
 
     // ---- interrupts, guarded by this ----
@@ -190,17 +189,15 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
         return openCount > 0;
     }
 
-    synchronized void markRemoved() {
-        removed = true;
+    @Override
+    protected void onRemoved() {
         intx = null;
         java.util.Arrays.fill(msix, null);
     }
 
     @Override
-    protected void checkAlive() {
-        if (removed) {
-            throw new ErrnoException(Errno.ENODEV, "virtio-pci function of " + name + " has gone");
-        }
+    protected String describe() {
+        return "virtio-pci function of " + name;
     }
 
     /** The device reaches guest memory through the container's IOMMU, by IOVA. */
@@ -587,7 +584,7 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
 
     /** An MSI-X vector when MSI-X is on, else the ISR bit and INTx. */
     private void raise(int vector, int isrBit) {
-        if (removed) {
+        if (isRemoved()) {
             return;
         }
         if (msixEnabled()) {
