@@ -34,6 +34,12 @@ final class Distribution {
         mdevctlRoot(dir.resolve("mdevctl"));
     }
 
+    /** A framework property for the run, as {@code -Dkey=value}. */
+    Distribution property(String key, String value) {
+        jvmOptions.add("-D" + key + "=" + value);
+        return this;
+    }
+
     Distribution mdevctlRoot(Path root) {
         jvmOptions.removeIf(o -> o.startsWith("-Dmdev.mdevctl.root="));
         jvmOptions.add("-Dmdev.mdevctl.root=" + root);

@@ -49,4 +49,17 @@ class ShellCommandsIT {
         assertThat(taken).as("functions of ours named as the framework's").isEmpty();
         assertThat(List.of("felix")).as("stop is the framework's").isEqualTo(List.copyOf(scopesByFunction.get("stop")));
     }
+
+    @org.junit.jupiter.api.Test
+    void anUnusableSysfsMountPointEndsTheRunInOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path script = dir.resolve("types.gosh");
+        java.nio.file.Files.writeString(script, "mdev:types mtty\n");
+        Distribution.Run run = new Distribution(dir).property("mdev.sysfs.mountpoint", "/proc/mdev-osgi/sysfs")
+                .script(script);
+        org.assertj.core.api.Assertions.assertThat(run.exitCode()).as("stderr: %s", run.err()).isIn(2, 13, 20);
+        org.assertj.core.api.Assertions.assertThat(run.err().strip().lines()).as("one line, no stack trace")
+                .hasSize(1).allMatch(l -> l.startsWith("E") && l.contains("/proc/mdev-osgi/sysfs"));
+        org.assertj.core.api.Assertions.assertThat(run.out()).doesNotContain("mtty-1");
+    }
 }

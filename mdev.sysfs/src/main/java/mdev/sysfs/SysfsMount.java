@@ -14,4 +14,13 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface SysfsMount {
     /** Where the tree is mounted; empty when no mount point is configured. */
     Optional<Path> mountpoint();
+
+    /**
+     * Why the configured mount point could not be mounted (its errno and the reason), if it
+     * could not: the component stays up, says it once in the log, and the console ends the run
+     * with that errno.
+     */
+    default Optional<mdev.core.ErrnoException> failure() {
+        return Optional.empty();
+    }
 }

@@ -95,6 +95,10 @@ public final class Console implements Callable<Integer> {
             }
         }
         awaitReady(err);
+        int unusable = sysfsFailure(err);
+        if (unusable != 0) {
+            return unusable;
+        }
         if (script != null) {
             return runScript(script, out, err);
         }
@@ -153,6 +157,23 @@ public final class Console implements Callable<Integer> {
     }
 
     private static final long READY_TIMEOUT_MS = 10_000;
+
+    /** A sysfs mount point that was asked for and could not be mounted ends the run: one line, its errno. */
+    private int sysfsFailure(PrintStream err) {
+        ServiceReference<mdev.sysfs.SysfsMount> ref = context.getServiceReference(mdev.sysfs.SysfsMount.class);
+        mdev.sysfs.SysfsMount mount = ref == null ? null : context.getService(ref);
+        if (mount == null) {
+            return 0;
+        }
+        try {
+            return mount.failure().map(e -> {
+                err.println(e);
+                return e.errno().number();
+            }).orElse(0);
+        } finally {
+            context.ungetService(ref);
+        }
+    }
 
     /** {@code --config DIR}: the host composed from DIR's files (bundle mdev.config); one line and an errno if it cannot be. */
     private int loadConfiguration(Path dir, PrintStream err) {

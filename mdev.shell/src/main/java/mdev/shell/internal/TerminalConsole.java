@@ -96,14 +96,17 @@ final class TerminalConsole {
 
     /**
      * JLine finds its terminal providers through the context class loader, which in OSGi is not
-     * JLine's own: lend it JLine's for the build.
+     * JLine's own: lend it JLine's for the build. Only the exec provider is used: the others load
+     * native code, and JNA would unpack it under ~/.cache.
      */
     private static Terminal systemTerminal() throws IOException {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         thread.setContextClassLoader(TerminalBuilder.class.getClassLoader());
         try {
-            return TerminalBuilder.builder().system(true).name("mdev-osgi").dumb(false).build();
+            // the exec provider (stty): no native library unpacked into the user's home (JNA's cache)
+            return TerminalBuilder.builder().system(true).name("mdev-osgi").dumb(false)
+                    .jna(false).jansi(false).jni(false).ffm(false).exec(true).build();
         } finally {
             thread.setContextClassLoader(previous);
         }

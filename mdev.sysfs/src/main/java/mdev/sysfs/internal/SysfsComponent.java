@@ -17,9 +17,9 @@ import mdev.sysfs.SysfsMount;
 
 /**
  * Mounts the bus's sysfs tree where configured, and unmounts it when deactivated (bundle
- * stopped, configuration changed, bus gone). A mount that fails is reported by the
- * activation's exception (SCR logs it with the reason) and the component stays unsatisfied
- * until its configuration changes.
+ * stopped, configuration changed, bus gone). A mount that fails is logged (debug) once,
+ * and kept as the service's {@link SysfsMount#failure}, which the console turns into the run's
+ * exit status; a new configuration tries again.
  */
 @Component(service = SysfsMount.class, configurationPid = SysfsComponent.PID, immediate = true)
 @Designate(ocd = SysfsComponent.Config.class)
@@ -35,11 +35,29 @@ public final class SysfsComponent implements SysfsMount {
     }
 
     private final SysfsMounter mounter;
+    private final mdev.core.ErrnoException failure;
 
     @Activate
     public SysfsComponent(@Reference MdevBus bus, BundleContext context, Config config) {
         String where = !config.mountpoint().isBlank() ? config.mountpoint() : context.getProperty(MOUNTPOINT_PROPERTY);
-        this.mounter = where == null || where.isBlank() ? null : SysfsMounter.mount(bus, Path.of(where));
+        SysfsMounter mounted = null;
+        mdev.core.ErrnoException failed = null;
+        if (where != null && !where.isBlank()) {
+            try {
+                mounted = SysfsMounter.mount(bus, Path.of(where));
+            } catch (mdev.core.ErrnoException e) {
+                failed = e;
+                System.getLogger(SysfsComponent.class.getName()).log(System.Logger.Level.DEBUG,
+                        "cannot mount the sysfs tree on " + where + ": " + e);
+            }
+        }
+        this.mounter = mounted;
+        this.failure = failed;
+    }
+
+    @Override
+    public Optional<mdev.core.ErrnoException> failure() {
+        return Optional.ofNullable(failure);
     }
 
     @Deactivate

@@ -47,7 +47,14 @@ final class SysfsMounter implements AutoCloseable {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new ErrnoException(Errno.EIO, "cannot create the mount point " + dir + ": " + e.getMessage(), e);
+            // the errno mkdir would give, not EIO for everything
+            Errno errno = e instanceof java.nio.file.AccessDeniedException ? Errno.EACCES
+                    : e instanceof java.nio.file.NoSuchFileException ? Errno.ENOENT
+                    : e instanceof java.nio.file.FileAlreadyExistsException ? Errno.ENOTDIR
+                    : e instanceof java.nio.file.FileSystemException fs && String.valueOf(fs.getReason()).contains("Read-only")
+                            ? Errno.EACCES : Errno.EIO;
+            throw new ErrnoException(errno, "cannot create the mount point " + dir + " (" + e.getClass().getSimpleName()
+                    + ": " + e.getMessage() + ")", e);
         }
         // jnr-fuse's own non-blocking mount always waits two seconds; this runs libfuse's loop on
         // a thread of ours and is ready when the kernel's INIT request arrives
