@@ -167,12 +167,17 @@ class FuseMountTest {
     }
 
     @Test
-    void aMountThatCannotBeMadeFailsWithEio() throws Exception {
+    void aMountPointThatCannotBeMadeFailsWithMkdirsErrno() throws Exception {
         Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
         assertThatThrownBy(() -> SysfsMounter.mount(bus, file))
                 .isInstanceOfSatisfying(mdev.core.ErrnoException.class,
-                        e -> assertThat(e.errno()).isEqualTo(mdev.core.Errno.EIO))
+                        e -> assertThat(e.errno()).isEqualTo(mdev.core.Errno.ENOTDIR))
                 .hasMessageContaining(file.toString());
+        Path under = file.resolve("sys");
+        assertThatThrownBy(() -> SysfsMounter.mount(bus, under))
+                .isInstanceOfSatisfying(mdev.core.ErrnoException.class,
+                        e -> assertThat(e.errno()).isNotEqualTo(mdev.core.Errno.EIO))
+                .hasMessageContaining(under.toString());
     }
 
     @Test
