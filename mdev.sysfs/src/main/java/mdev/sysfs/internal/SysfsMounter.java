@@ -48,11 +48,12 @@ final class SysfsMounter implements AutoCloseable {
             Files.createDirectories(dir);
         } catch (IOException e) {
             // the errno mkdir would give, not EIO for everything
-            Errno errno = e instanceof java.nio.file.AccessDeniedException ? Errno.EACCES
-                    : e instanceof java.nio.file.NoSuchFileException ? Errno.ENOENT
-                    : e instanceof java.nio.file.FileAlreadyExistsException ? Errno.ENOTDIR
-                    : e instanceof java.nio.file.FileSystemException fs && String.valueOf(fs.getReason()).contains("Read-only")
-                            ? Errno.EACCES : Errno.EIO;
+            String reason = e instanceof java.nio.file.FileSystemException fs ? String.valueOf(fs.getReason()) : "";
+            Errno errno = e instanceof java.nio.file.AccessDeniedException || reason.contains("Permission denied")
+                    || reason.contains("Read-only") ? Errno.EACCES
+                    : e instanceof java.nio.file.NoSuchFileException || reason.contains("No such file") ? Errno.ENOENT
+                    : e instanceof java.nio.file.FileAlreadyExistsException || reason.contains("Not a directory")
+                            ? Errno.ENOTDIR : Errno.EIO;
             throw new ErrnoException(errno, "cannot create the mount point " + dir + " (" + e.getClass().getSimpleName()
                     + ": " + e.getMessage() + ")", e);
         }
