@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The shell on a pseudo-terminal, typed at as a user types: Tab completes a command, the Up
  * arrow brings the last line back, Ctrl-C drops the line being typed and the framework goes on,
- * and the history is kept in the user's state directory.
+ * a warning logged meanwhile prints above the prompt in one line, and the history is kept in
+ * the user's state directory.
  */
 class TerminalIT {
     private final StringBuffer screen = new StringBuffer();
@@ -77,6 +78,14 @@ class TerminalIT {
             await("the prompt after mdev:list", s -> count(s, "g! ") > prompts + 1);
             assertThat(screen.toString()).as("the dropped line never ran").doesNotContain("abc: command not found",
                     "Command not found: abc");
+
+            // a warning logged in the background prints above the prompt, in one line
+            keys.write("mdev:create mtty mtty-1 5e1ec7ed-0000-4000-8000-0000000000aa\r".getBytes(StandardCharsets.UTF_8));
+            keys.write("vfio-user:configure 5e1ec7ed-0000-4000-8000-0000000000aa /proc/nowhere/x.sock\r"
+                    .getBytes(StandardCharsets.UTF_8));
+            keys.flush();
+            await("the warning above the prompt", s -> s.contains("WARNING ConfiguredSocket: cannot serve"));
+            assertThat(screen.toString()).as("not JUL's two-line format").doesNotContain("ConfiguredSocket$1 addingService");
 
             keys.write("exit\r".getBytes(StandardCharsets.UTF_8));
             keys.flush();

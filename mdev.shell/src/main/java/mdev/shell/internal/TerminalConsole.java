@@ -59,6 +59,7 @@ final class TerminalConsole {
             LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("mdev-osgi")
                     .variable(LineReader.HISTORY_FILE, history).completer(completer(words)).build();
             PrintStream out = new PrintStream(terminal.output(), true, java.nio.charset.StandardCharsets.UTF_8);
+            LogAbovePrompt logs = LogAbovePrompt.install(reader);
             out.println("mdev-osgi shell: 'help' lists commands, 'exit' stops the framework.");
             Thread[] running = new Thread[1];
             terminal.handle(Terminal.Signal.INT, signal -> {
@@ -74,11 +75,13 @@ final class TerminalConsole {
                 } catch (UserInterruptException cancelled) {
                     continue;           // Ctrl-C at the prompt: the line is dropped
                 } catch (EndOfFileException end) {
+                    logs.uninstall();
                     out.println();
                     return 0;
                 }
                 String command = line.strip();
                 if (command.equals("exit") || command.equals("quit")) {
+                    logs.uninstall();
                     return 0;
                 }
                 if (!command.isEmpty()) {
