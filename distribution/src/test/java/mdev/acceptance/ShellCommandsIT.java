@@ -62,4 +62,25 @@ class ShellCommandsIT {
                 .hasSize(1).allMatch(l -> l.startsWith("E") && l.contains("/proc/mdev-osgi/sysfs"));
         org.assertj.core.api.Assertions.assertThat(run.out()).doesNotContain("mtty-1");
     }
+
+    @org.junit.jupiter.api.Test
+    void badValuesAreNamedWithTheirRange(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path script = dir.resolve("bad.gosh");
+        String uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa8001";
+        java.nio.file.Files.writeString(script, String.join("\n",
+                "mdev:create mtty mtty-1 " + uuid,
+                "vfio:open " + uuid,
+                "mdev:fails EINVAL { vfio:write " + uuid + " bar0 1 -1 }",
+                "mdev:fails EINVAL { vfio:read " + uuid + " bar9 0 }",
+                "mdev:fails EINVAL { vfio:read " + uuid + " bar0 -4 }",
+                "mdev:fails EINVAL { ccw:vary 0.0.0100 9 on }",
+                ""));
+        Distribution.Run run = new Distribution(dir).script(script);
+        org.assertj.core.api.Assertions.assertThat(run.exitCode()).as("stderr: %s", run.err()).isZero();
+        org.assertj.core.api.Assertions.assertThat(run.out()).contains(
+                "EINVAL: byte -1 out of range 0..255",
+                "EINVAL: region 'bar9' is none of bar0..bar5, rom, config, vga or an index",
+                "EINVAL: offset -4 is negative",
+                "EINVAL: path 9 is out of range 0..7");
+    }
 }

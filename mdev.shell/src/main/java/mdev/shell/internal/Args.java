@@ -47,6 +47,24 @@ final class Args {
         return number(text, what);
     }
 
+    /** A number in {@code [min, max]}; EINVAL naming the value and the range otherwise. */
+    static int intIn(String text, String what, int min, int max) {
+        long n = number(text, what);
+        if (n < min || n > max) {
+            throw new ErrnoException(Errno.EINVAL, what + " " + text + " is out of range " + min + ".." + max);
+        }
+        return (int) n;
+    }
+
+    /** A number that is not negative (an offset, an address, a size); EINVAL naming it otherwise. */
+    static long unsigned(String text, String what) {
+        long n = number(text, what);
+        if (n < 0) {
+            throw new ErrnoException(Errno.EINVAL, what + " " + text + " is negative");
+        }
+        return n;
+    }
+
     /** A region index, or its vfio-pci name: bar0..bar5, rom, config, vga. */
     static int region(String text) {
         String name = text.toLowerCase();
@@ -57,7 +75,14 @@ final class Args {
             case "rom" -> Vfio.VFIO_PCI_ROM_REGION_INDEX;
             case "config" -> Vfio.VFIO_PCI_CONFIG_REGION_INDEX;
             case "vga" -> Vfio.VFIO_PCI_VGA_REGION_INDEX;
-            default -> (int) number(text, "region");
+            default -> {
+                try {
+                    yield intIn(text, "region", 0, Integer.MAX_VALUE);
+                } catch (ErrnoException e) {
+                    throw new ErrnoException(Errno.EINVAL, "region '" + text
+                            + "' is none of bar0..bar5, rom, config, vga or an index");
+                }
+            }
         };
     }
 
@@ -69,7 +94,13 @@ final class Args {
             case "msix" -> Vfio.VFIO_PCI_MSIX_IRQ_INDEX;
             case "err" -> Vfio.VFIO_PCI_ERR_IRQ_INDEX;
             case "req" -> Vfio.VFIO_PCI_REQ_IRQ_INDEX;
-            default -> (int) number(text, "irq index");
+            default -> {
+                try {
+                    yield intIn(text, "irq index", 0, Integer.MAX_VALUE);
+                } catch (ErrnoException e) {
+                    throw new ErrnoException(Errno.EINVAL, "irq '" + text + "' is none of intx, msi, msix, err, req or an index");
+                }
+            }
         };
     }
 
@@ -84,7 +115,7 @@ final class Args {
 
     static byte octet(String text) {
         long value = number(text, "byte");
-        if (value < -128 || value > 255) {
+        if (value < 0 || value > 255) {
             throw new ErrnoException(Errno.EINVAL, "byte " + text + " out of range 0..255");
         }
         return (byte) value;

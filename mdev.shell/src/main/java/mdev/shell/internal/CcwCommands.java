@@ -61,8 +61,8 @@ public final class CcwCommands {
             @Descriptor("count in bytes") String count, @Descriptor("data address (guest address, IOVA)") String cda) {
         Integer cmd = COMMANDS.get(command.toLowerCase(Locale.ROOT));
         long cmdValue = cmd != null ? cmd : Args.number(command, "command");
-        long countValue = Args.number(count, "count");
-        long cdaValue = Args.number(cda, "cda");
+        long countValue = Args.unsigned(count, "count");
+        long cdaValue = Args.unsigned(cda, "cda");
         if (cmdValue < 0 || cmdValue > 0xff || countValue < 0 || countValue > 0xffff || cdaValue < 0
                 || cdaValue > 0xffff_ffffL) {
             throw new ErrnoException(Errno.EINVAL, "CCW " + command + " " + count + " " + cda
@@ -70,7 +70,7 @@ public final class CcwCommands {
         }
         ByteBuffer ccw = ByteBuffer.allocate(Ccw.Ccw1.SIZE);
         new Ccw.Ccw1((int) cmdValue, flags(flags), (int) countValue, (int) cdaValue).encode(ccw);
-        ShellSession.of(session).vm(vm).write(Args.number(vaddr, "vaddr"), ccw);
+        ShellSession.of(session).vm(vm).write(Args.unsigned(vaddr, "vaddr"), ccw);
     }
 
     private static int flags(String text) {
@@ -102,13 +102,13 @@ public final class CcwCommands {
         for (String word : words) {
             list.putLong(Args.number(word, "word"));
         }
-        ShellSession.of(session).vm(vm).write(Args.number(vaddr, "vaddr"), list.flip());
+        ShellSession.of(session).vm(vm).write(Args.unsigned(vaddr, "vaddr"), list.flip());
     }
 
     @Descriptor("start subchannel: an ORB with the program address and the start function, in one I/O region write")
     public void ssch(CommandSession session, @Descriptor("device UUID") String uuid,
             @Descriptor("channel program address (IOVA)") String cpa) {
-        long address = Args.number(cpa, "cpa");
+        long address = Args.unsigned(cpa, "cpa");
         if (address < 0 || address > 0x7fff_ffffL) {
             throw new ErrnoException(Errno.EINVAL, "channel program address " + cpa + " is not 31-bit");
         }
@@ -161,7 +161,7 @@ public final class CcwCommands {
         }
         CcwSubchannel subchannel = subchannels.stream().filter(c -> c.schid().equals(schid)).findFirst()
                 .orElseThrow(() -> new ErrnoException(Errno.ENODEV, "no subchannel " + schid));
-        subchannel.vary((int) Args.number(path, "path"), state.equals("on"));
+        subchannel.vary(Args.intIn(path, "path", 0, 7), state.equals("on"));
         System.out.printf("%s: pim 0x%02x pom 0x%02x%n", schid, subchannel.installedPaths(),
                 subchannel.operationalPaths());
     }

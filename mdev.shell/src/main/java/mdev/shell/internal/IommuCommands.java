@@ -37,10 +37,10 @@ public final class IommuCommands {
             @Descriptor("alloc or free") String op, @Descriptor("min and max, or the PASID") String... args) {
         var container = ShellSession.of(session).container(containerFd);
         if (op.equals("alloc") && args.length == 2) {
-            System.out.println("pasid " + container.allocPasid((int) Args.number(args[0], "min"),
-                    (int) Args.number(args[1], "max")));
+            System.out.println("pasid " + container.allocPasid(Args.intIn(args[0], "min", 0, Integer.MAX_VALUE),
+                    Args.intIn(args[1], "max", 0, Integer.MAX_VALUE)));
         } else if (op.equals("free") && args.length == 1) {
-            container.freePasid((int) Args.number(args[0], "pasid"));
+            container.freePasid(Args.intIn(args[0], "pasid", 0, Integer.MAX_VALUE));
         } else {
             throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL,
                     "usage: iommu:pasid <fd> alloc <min> <max> | iommu:pasid <fd> free <pasid>");
@@ -51,7 +51,7 @@ public final class IommuCommands {
     public void quota(CommandSession session, @Descriptor("container fd") String containerFd,
             @Descriptor("new quota") String quota) {
         System.out.println("quota " + ShellSession.of(session).container(containerFd)
-                .setPasidQuota((int) Args.number(quota, "quota")));
+                .setPasidQuota(Args.intIn(quota, "quota", 0, Integer.MAX_VALUE)));
     }
 
     @Descriptor("VFIO_IOMMU_BIND: bind a guest page table (x86-64, VT-d first level) to a PASID the VM owns")
@@ -61,8 +61,8 @@ public final class IommuCommands {
         if (width.length > 1) {
             throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "usage: iommu:bind <fd> <pasid> <gpgd> [48|57]");
         }
-        long p = Args.number(pasid, "pasid");
-        int addrWidth = width.length == 0 ? 48 : (int) Args.number(width[0], "address width");
+        long p = Args.intIn(pasid, "pasid", 0, (1 << 20) - 1);
+        int addrWidth = width.length == 0 ? 48 : Args.intIn(width[0], "address width", 0, Integer.MAX_VALUE);
         ShellSession.of(session).container(containerFd).bindGuestPgtbl(gpasid(p, Args.u64(gpgd, "gpgd"), addrWidth));
         System.out.println("bound pasid " + p);
     }
@@ -76,7 +76,7 @@ public final class IommuCommands {
     @Descriptor("VFIO_IOMMU_BIND with UNBIND_GUEST_PGTBL: unbind a PASID's guest page table")
     public void unbind(CommandSession session, @Descriptor("container fd") String containerFd,
             @Descriptor("PASID") String pasid) {
-        long p = Args.number(pasid, "pasid");
+        long p = Args.intIn(pasid, "pasid", 0, (1 << 20) - 1);
         ShellSession.of(session).container(containerFd).unbindGuestPgtbl(gpasid(p, 0, 48));
         System.out.println("unbound pasid " + p);
     }
@@ -92,14 +92,14 @@ public final class IommuCommands {
                     0, 0, 0, 0, 0, 0);
         } else if (granularity.equals("pasid") && args.length == 1) {
             info = new vfio.core.IommuUapiCodec.CacheInvalidate(iotlb, vfio.core.IommuUapiCodec.IOMMU_INV_GRANU_PASID,
-                    1, 0, Args.number(args[0], "pasid"), 0, 0, 0);
+                    1, 0, Args.intIn(args[0], "pasid", 0, (1 << 20) - 1), 0, 0, 0);
         } else if (granularity.equals("addr") && (args.length == 2 || args.length == 3)) {
-            long pages = args.length == 3 ? Args.number(args[2], "pages") : 1;
+            long pages = args.length == 3 ? Args.unsigned(args[2], "pages") : 1;
             if (pages < 1) {
                 throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "pages " + args[2] + " must be at least 1");
             }
             info = new vfio.core.IommuUapiCodec.CacheInvalidate(iotlb, vfio.core.IommuUapiCodec.IOMMU_INV_GRANU_ADDR,
-                    1, 0, Args.number(args[0], "pasid"), Args.u64(args[1], "addr"), 4096, pages);
+                    1, 0, Args.intIn(args[0], "pasid", 0, (1 << 20) - 1), Args.u64(args[1], "addr"), 4096, pages);
         } else {
             throw new mdev.core.ErrnoException(mdev.core.Errno.EINVAL, "usage: iommu:invalidate <fd> domain"
                     + " | iommu:invalidate <fd> pasid <pasid> | iommu:invalidate <fd> addr <pasid> <addr> [pages]");

@@ -50,7 +50,7 @@ final class ShellSession {
     }
 
     VfioContainer container(String fd) {
-        return files.get((int) Args.number(fd, "container fd"), VfioContainer.class);
+        return files.get(Args.intIn(fd, "container fd", 0, Integer.MAX_VALUE), VfioContainer.class);
     }
 
     VfioDeviceFile device(String uuid) {

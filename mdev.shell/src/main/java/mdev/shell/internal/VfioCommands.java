@@ -117,7 +117,7 @@ public final class VfioCommands {
             case "type1" -> Vfio.VFIO_TYPE1_IOMMU;
             case "type1v2" -> Vfio.VFIO_TYPE1v2_IOMMU;
             case "nesting" -> Vfio.VFIO_TYPE1_NESTING_IOMMU;
-            default -> (int) Args.number(type[0], "IOMMU type");
+            default -> Args.intIn(type[0], "IOMMU type", 0, Integer.MAX_VALUE);
         };
         ShellSession.of(session).container(containerFd).setIommu(t);
     }
@@ -140,15 +140,15 @@ public final class VfioCommands {
             @Descriptor("size") String size, @Descriptor("r, w or rw") String... access) {
         String a = access.length == 0 ? "rw" : access[0];
         int flags = (a.contains("r") ? Vfio.VFIO_DMA_MAP_FLAG_READ : 0) | (a.contains("w") ? Vfio.VFIO_DMA_MAP_FLAG_WRITE : 0);
-        ShellSession.of(session).container(containerFd).mapDma(Args.number(vaddr, "vaddr"), Args.number(iova, "iova"),
-                Args.number(size, "size"), flags);
+        ShellSession.of(session).container(containerFd).mapDma(Args.unsigned(vaddr, "vaddr"), Args.unsigned(iova, "iova"),
+                Args.unsigned(size, "size"), flags);
     }
 
     @Descriptor("unmap an IOVA range (VFIO_IOMMU_UNMAP_DMA); prints the size unmapped")
     public void unmap(CommandSession session, @Descriptor("container fd") String containerFd,
             @Descriptor("IOVA") String iova, @Descriptor("size") String size) {
-        long unmapped = ShellSession.of(session).container(containerFd).unmapDma(Args.number(iova, "iova"),
-                Args.number(size, "size"));
+        long unmapped = ShellSession.of(session).container(containerFd).unmapDma(Args.unsigned(iova, "iova"),
+                Args.unsigned(size, "size"));
         System.out.printf("unmapped 0x%x%n", unmapped);
     }
 
@@ -258,7 +258,7 @@ public final class VfioCommands {
             @Descriptor("region: bar0..bar5, config or an index") String region,
             @Descriptor("offset in the region") String offset, @Descriptor("number of bytes") String count) {
         System.out.println(Args.hex(ShellSession.of(session).device(uuid).readRegion(Args.region(region),
-                Args.number(offset, "offset"), Args.count(count))));
+                Args.unsigned(offset, "offset"), Args.count(count))));
     }
 
     @Descriptor("read one byte of a region")
@@ -278,14 +278,14 @@ public final class VfioCommands {
         for (int i = 0; i < bytes.length; i++) {
             data[i] = Args.octet(bytes[i]);
         }
-        ShellSession.of(session).device(uuid).writeRegion(Args.region(region), Args.number(offset, "offset"), data);
+        ShellSession.of(session).device(uuid).writeRegion(Args.region(region), Args.unsigned(offset, "offset"), data);
     }
 
     @Descriptor("read one 64-bit little-endian register of a region; prints it in hex")
     public String readq(CommandSession session, @Descriptor("device UUID") String uuid,
             @Descriptor("region: bar0..bar5, config or an index") String region,
             @Descriptor("offset in the region") String offset) {
-        byte[] bytes = ShellSession.of(session).device(uuid).readRegion(Args.region(region), Args.number(offset, "offset"), 8);
+        byte[] bytes = ShellSession.of(session).device(uuid).readRegion(Args.region(region), Args.unsigned(offset, "offset"), 8);
         return String.format("0x%x", java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0));
     }
 
@@ -300,7 +300,7 @@ public final class VfioCommands {
         for (int i = 0; i < words.length; i++) {
             data.putLong(Args.u64(words[i], "word " + i));
         }
-        ShellSession.of(session).device(uuid).writeRegion(Args.region(region), Args.number(offset, "offset"), data.array());
+        ShellSession.of(session).device(uuid).writeRegion(Args.region(region), Args.unsigned(offset, "offset"), data.array());
     }
 
     @Descriptor("write a text one byte at a time to one register (e.g. a UART's THR)")
@@ -308,7 +308,7 @@ public final class VfioCommands {
             @Descriptor("register offset") String offset, @Descriptor("text") String text) {
         VfioDeviceFile file = ShellSession.of(session).device(uuid);
         int index = Args.region(region);
-        long at = Args.number(offset, "offset");
+        long at = Args.unsigned(offset, "offset");
         for (byte b : text.getBytes(StandardCharsets.ISO_8859_1)) {
             file.writeRegion(index, at, b);
         }
@@ -319,7 +319,7 @@ public final class VfioCommands {
             @Descriptor("register offset") String offset, @Descriptor("number of bytes") String count) {
         VfioDeviceFile file = ShellSession.of(session).device(uuid);
         int index = Args.region(region);
-        long at = Args.number(offset, "offset");
+        long at = Args.unsigned(offset, "offset");
         int n = Args.count(count);
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < n; i++) {

@@ -102,8 +102,8 @@ public final class VirtioCommands {
             if (wh.length != 2) {
                 throw new ErrnoException(Errno.EINVAL, "display mode '" + mode[0] + "' is not WIDTHxHEIGHT");
             }
-            width = (int) Args.number(wh[0], "width");
-            height = (int) Args.number(wh[1], "height");
+            width = Args.intIn(wh[0], "width", 0, Integer.MAX_VALUE);
+            height = Args.intIn(wh[1], "height", 0, Integer.MAX_VALUE);
         }
         ShellSession s = ShellSession.of(session);
         VmAddressSpace process = s.vms.computeIfAbsent("uvirtio-vga", VmAddressSpace::new);

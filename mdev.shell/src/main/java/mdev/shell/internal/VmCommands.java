@@ -36,7 +36,7 @@ public final class VmCommands {
     @Descriptor("map zeroed memory into a VM at a virtual address")
     public void alloc(CommandSession session, @Descriptor("VM name") String name,
             @Descriptor("virtual address") String vaddr, @Descriptor("size in bytes") String size) {
-        ShellSession.of(session).vm(name).allocate(Args.number(vaddr, "vaddr"), Args.number(size, "size"));
+        ShellSession.of(session).vm(name).allocate(Args.unsigned(vaddr, "vaddr"), Args.unsigned(size, "size"));
     }
 
     @Descriptor("list the VMs and their memory")
@@ -53,13 +53,13 @@ public final class VmCommands {
     public void poke(CommandSession session, @Descriptor("VM name") String name,
             @Descriptor("virtual address") String vaddr, @Descriptor("text") String text) {
         byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
-        ShellSession.of(session).vm(name).view(Args.number(vaddr, "vaddr"), bytes.length).put(bytes);
+        ShellSession.of(session).vm(name).view(Args.unsigned(vaddr, "vaddr"), bytes.length).put(bytes);
     }
 
     @Descriptor("read VM memory; prints it as text")
     public void peek(CommandSession session, @Descriptor("VM name") String name,
             @Descriptor("virtual address") String vaddr, @Descriptor("number of bytes") String count) {
-        ByteBuffer view = ShellSession.of(session).vm(name).view(Args.number(vaddr, "vaddr"), Args.count(count));
+        ByteBuffer view = ShellSession.of(session).vm(name).view(Args.unsigned(vaddr, "vaddr"), Args.count(count));
         byte[] bytes = new byte[view.remaining()];
         view.get(bytes);
         System.out.println(new String(bytes, StandardCharsets.ISO_8859_1));
@@ -71,7 +71,7 @@ public final class VmCommands {
         if (words.length == 0) {
             throw new ErrnoException(Errno.EINVAL, "usage: vm:pokeq <vm> <vaddr> <u64>...");
         }
-        ByteBuffer view = ShellSession.of(session).vm(name).view(Args.number(vaddr, "vaddr"), 8L * words.length)
+        ByteBuffer view = ShellSession.of(session).vm(name).view(Args.unsigned(vaddr, "vaddr"), 8L * words.length)
                 .order(java.nio.ByteOrder.LITTLE_ENDIAN);
         long[] values = new long[words.length];
         for (int i = 0; i < words.length; i++) {
@@ -86,7 +86,7 @@ public final class VmCommands {
     public String peekq(CommandSession session, @Descriptor("VM name") String name,
             @Descriptor("virtual address") String vaddr, @Descriptor("number of words (default 1)") String... count) {
         int n = count.length == 0 ? 1 : Args.count(count[0]);
-        ByteBuffer view = ShellSession.of(session).vm(name).view(Args.number(vaddr, "vaddr"), 8L * n)
+        ByteBuffer view = ShellSession.of(session).vm(name).view(Args.unsigned(vaddr, "vaddr"), 8L * n)
                 .order(java.nio.ByteOrder.LITTLE_ENDIAN);
         StringBuilder words = new StringBuilder();
         for (int i = 0; i < n; i++) {
