@@ -48,6 +48,10 @@ class ConfigurationIT {
             awaitOutput(shell, "vfio-user:list", config.resolve("card.sock") + " " + CARD + " waiting");
             awaitOutput(shell, "vfio-user:list", config.resolve("nic.sock") + " " + NIC + " waiting");
             assertThat(shell.command("virtio:fronts").strip()).isEqualTo("mdev:" + NIC + " virtio-pci " + NIC);
+            // what the files may say, from the bundles' MetaType descriptions
+            assertThat(shell.command("config:describe")).contains("vendor.ccw.subchannel~NAME  vfio-ccw subchannel",
+                    "mdev.host  mdev host");
+            assertThat(shell.command("config:describe vendor.ccw.subchannel~disk")).contains("schid (string) = 0.0.0100");
 
             // the host follows its files: vendor.ap back, a second subchannel, the GPU gone
             Path host = config.resolve("host.json");
