@@ -124,12 +124,19 @@ final class MdevctlCommandLine {
         String type;
         @Option(names = "--jsonfile", description = "Details of the device to be started, in JSON format")
         Path jsonFile;
+        @Option(names = "--force", description = "Start even if a callout script refuses (mdevctl 1.3)")
+        boolean force;
 
         @Override
         public String run(MdevctlEngine engine) {
             requireOneOf(uuid, "--uuid <UUID>", parent, "--parent <PARENT>");
             conflict(jsonFile, "--jsonfile <JSONFILE>", type, "--type <type>");
-            return printed(engine.start(uuid, parent, type, jsonFile));
+            engine.force(force);
+            try {
+                return printed(engine.start(uuid, parent, type, jsonFile));
+            } finally {
+                engine.force(false);
+            }
         }
     }
 
@@ -138,10 +145,17 @@ final class MdevctlCommandLine {
         @Option(names = {"-u", "--uuid"}, required = true, converter = UuidConverter.class,
                 description = "UUID of the device to stop")
         UUID uuid;
+        @Option(names = "--force", description = "Stop even if a callout script refuses (mdevctl 1.3)")
+        boolean force;
 
         @Override
         public String run(MdevctlEngine engine) {
-            engine.stop(uuid);
+            engine.force(force);
+            try {
+                engine.stop(uuid);
+            } finally {
+                engine.force(false);
+            }
             return null;
         }
     }

@@ -38,10 +38,34 @@ final class MdevctlEngine {
     private final DefinitionStore store;
     private final Consumer<String> warn;
 
+    private final Callouts callouts;
+    /** Whether the verb running was given --force (callouts that refuse are overridden). */
+    private boolean force;
+
     MdevctlEngine(MdevBus bus, DefinitionStore store, Consumer<String> warn) {
         this.bus = bus;
         this.store = store;
         this.warn = warn;
+        this.callouts = new Callouts(store.directory(), warn);
+    }
+
+    /** --force for the next verb (start, stop): a callout script that refuses is overridden. */
+    void force(boolean force) {
+        this.force = force;
+    }
+
+    /** An action with the callouts around it: pre (which may refuse), the action, post and notifiers. */
+    private void withCallouts(String action, Dev dev, Runnable body) {
+        MdevDefinition d = dev.definition();
+        String json = store.toJson(d);
+        callouts.pre(action, d, json, force);
+        boolean ok = false;
+        try {
+            body.run();
+            ok = true;
+        } finally {
+            callouts.post(action, d, json, ok);
+        }
     }
 
     /** A device as mdevctl's MDev holds it while a verb runs. */
@@ -289,6 +313,10 @@ final class MdevctlEngine {
 
     /** mdevctl's MDev::start: create, then each attribute in order; a failing one removes the device. */
     private void startDevice(Dev dev) {
+        withCallouts("start", dev, () -> startDeviceNow(dev));
+    }
+
+    private void startDeviceNow(Dev dev) {
         create(dev);
         for (MdevDefinition.Attr attr : dev.attrs) {
             try {
@@ -361,7 +389,15 @@ final class MdevctlEngine {
     }
 
     void stop(UUID uuid) {
-        stopDevice(uuid);
+        Optional<MdevDevice> running = bus.device(uuid);
+        if (running.isEmpty()) {
+            stopDevice(uuid);
+            return;
+        }
+        Dev dev = new Dev(uuid);
+        dev.parent = running.get().parent();
+        dev.type = running.get().type();
+        withCallouts("stop", dev, () -> stopDevice(uuid));
     }
 
     private void stopDevice(UUID uuid) {

@@ -400,4 +400,42 @@ class MdevctlVerbsTest {
         assertThat(MdevctlCommandLine.usageText(new MdevctlCommandLine.UsageError("x")))
                 .isEqualTo("error: x\n\nFor more information try --help");
     }
+
+    /** A script in scripts.d/DIR that logs its arguments and input to {@code log} and exits with {@code status}. */
+    Path script(String dir, String name, int status, Path log) throws Exception {
+        Path file = root.resolve("etc/mdevctl.d/scripts.d").resolve(dir).resolve(name);
+        java.nio.file.Files.createDirectories(file.getParent());
+        java.nio.file.Files.writeString(file, "#!/bin/sh\necho \"$0 $*\" >> " + log + "\ncat >> " + log
+                + "\necho >> " + log + "\nexit " + status + "\n");
+        file.toFile().setExecutable(true);
+        return file;
+    }
+
+    @Test
+    void calloutsMayRefuseAnActionAndHearHowItWent() throws Exception {
+        Path log = root.resolve("callouts.log");
+        script("callouts", "10-other-type", 2, log);
+        Path gate = script("callouts", "20-gate", 1, log);
+        script("notifiers", "notify", 0, log);
+        ErrnoException refused = fails(Errno.EPERM, "callout script " + gate + " refused start of " + A + " (exit 1)",
+                "start", "-u", A, "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_4");
+        assertThat(refused).isNotNull();
+        assertThat(bus.devices()).isEmpty();
+        String said = java.nio.file.Files.readString(log);
+        assertThat(said).contains("10-other-type -t i915-GVTg_V5_4 -e pre -a start -s none -u " + A + " -p 0000:00:02.0",
+                "20-gate -t i915-GVTg_V5_4 -e pre -a start -s none", "\"mdev_type\": \"i915-GVTg_V5_4\"");
+        assertThat(said).as("a refused action has no post").doesNotContain("-e post");
+
+        mdevctl("start", "-u", A, "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_4", "--force");
+        assertThat(bus.devices()).hasSize(1);
+        assertThat(warnings).anyMatch(w -> w.contains("refused start") && w.endsWith("forced"));
+        said = java.nio.file.Files.readString(log);
+        assertThat(said).contains("20-gate -t i915-GVTg_V5_4 -e post -a start -s success",
+                "notify -t i915-GVTg_V5_4 -e notify -a start -s success");
+
+        java.nio.file.Files.delete(gate);
+        mdevctl("stop", "-u", A);
+        assertThat(bus.devices()).isEmpty();
+        assertThat(java.nio.file.Files.readString(log)).contains("notify -t i915-GVTg_V5_4 -e notify -a stop -s success");
+    }
 }
