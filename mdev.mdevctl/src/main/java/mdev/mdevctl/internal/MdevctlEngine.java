@@ -458,13 +458,24 @@ final class MdevctlEngine {
                 throw new ErrnoException(Errno.EEXIST, "Device " + dev.uuid + " on " + dev.parent + " already defined");
             }
         }
-        store.write(dev.definition());
+        Dev defined = dev;
+        withCallouts("define", defined, () -> store.write(defined.definition()));
         return uuid == null ? dev.uuid.toString() : "";
     }
 
-    /** Removes the definitions of {@code uuid}, readable or not (a file that does not parse goes too, as in mdevctl 1.3). */
+    /**
+     * Removes the definitions of {@code uuid}, readable or not (a file that does not parse goes
+     * too, as in mdevctl 1.3); the callouts hear of the readable ones.
+     */
     void undefine(UUID uuid, String parent) {
-        if (uuid == null || store.deleteFiles(uuid, parent) == 0) {
+        if (uuid == null) {
+            throw new ErrnoException(Errno.ENOENT, "No devices match the specified uuid");
+        }
+        List<MdevDefinition> readable = store.list(uuid, parent);
+        for (MdevDefinition d : readable) {
+            withCallouts("undefine", Dev.of(d), () -> store.delete(d));
+        }
+        if (store.deleteFiles(uuid, parent) == 0 && readable.isEmpty()) {
             throw new ErrnoException(Errno.ENOENT, "No devices match the specified uuid");
         }
     }

@@ -438,4 +438,19 @@ class MdevctlVerbsTest {
         assertThat(bus.devices()).isEmpty();
         assertThat(java.nio.file.Files.readString(log)).contains("notify -t i915-GVTg_V5_4 -e notify -a stop -s success");
     }
+
+    @Test
+    void calloutsHearOfDefinitionsToo() throws Exception {
+        Path log = root.resolve("define.log");
+        script("callouts", "gate", 0, log);
+        mdevctl("define", "-u", B, "-p", "matrix", "-t", "vfio_ap-passthrough");
+        mdevctl("undefine", "-u", B);
+        String said = java.nio.file.Files.readString(log);
+        assertThat(said).contains("-e pre -a define -s none -u " + B + " -p matrix",
+                "-e post -a define -s success", "-e pre -a undefine", "-e post -a undefine -s success");
+        Path refuse = script("callouts", "gate", 1, log);
+        fails(Errno.EPERM, "callout script " + refuse + " refused define of " + B + " (exit 1)",
+                "define", "-u", B, "-p", "matrix", "-t", "vfio_ap-passthrough");
+        assertThat(store.list()).isEmpty();
+    }
 }
