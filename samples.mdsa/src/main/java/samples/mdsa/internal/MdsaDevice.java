@@ -9,6 +9,7 @@ import java.util.UUID;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.EventFd;
+import vfio.core.PciConfig;
 import vfio.core.VfioDeviceContext;
 import vfio.core.VfioDma;
 import vfio.core.VfioIrqInfo;
@@ -29,7 +30,6 @@ import vfio.core.VfioRegions;
  * type1 IOMMU's lock, never after). A descriptor runs to completion inside the portal write.
  */
 final class MdsaDevice extends VfioPciDeviceOps {
-    static final int CONFIG_SIZE = 0x100;
     static final int BAR_SIZE = 0x1000;
     static final int VENDOR_ID = 0x1234;     // the experimental vendor id QEMU's test devices use
     static final int DEVICE_ID = 0x0d5a;
@@ -44,17 +44,18 @@ final class MdsaDevice extends VfioPciDeviceOps {
     static final int REGS_END = 0x30;
     static final int VERSION = 0x100;
 
-    static final int PCI_COMMAND = 0x04;
-    static final int PCI_COMMAND_WRITABLE = 0x0002 | 0x0004 | 0x0400;   // MEMORY, MASTER, INTX_DISABLE
-    static final int PCI_BASE_ADDRESS_0 = 0x10;
-    static final int PCI_INTERRUPT_LINE = 0x3c;
-    static final int BAR_MEM_64 = 0x4;
 
     private static final int PAGE = 4096;
 
     private final UUID uuid;
     private final String physicalDevice;
-    private final ByteBuffer config = ByteBuffer.allocate(CONFIG_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private final PciConfig config = new PciConfig(VENDOR_ID, DEVICE_ID,
+            PciConfig.COMMAND_MEMORY | PciConfig.COMMAND_MASTER | PciConfig.COMMAND_INTX_DISABLE)
+            .classCode(0x088000, 1)                          // other system peripheral (DSA's class)
+            .memoryBar64(0, BAR_SIZE, 0)                     // BAR0/1: registers
+            .memoryBar64(2, BAR_SIZE, 0)                     // BAR2/3: portal
+            .subsystem(VENDOR_ID, DEVICE_ID)
+            .seal();
     /** The bytes of one transfer, reused: a descriptor moves at most MAX_XFER. */
     private final byte[] staging = new byte[Descriptor.MAX_XFER];
     private final ByteBuffer record = ByteBuffer.allocate(Descriptor.COMPLETION_RECORD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
@@ -70,18 +71,6 @@ final class MdsaDevice extends VfioPciDeviceOps {
     MdsaDevice(UUID uuid, String physicalDevice) {
         this.uuid = uuid;
         this.physicalDevice = physicalDevice;
-        resetConfig();
-    }
-
-    private void resetConfig() {
-        config.clear();
-        config.put(new byte[CONFIG_SIZE]).clear();
-        config.putShort(0x00, (short) VENDOR_ID).putShort(0x02, (short) DEVICE_ID);
-        config.put(0x08, (byte) 1);                      // revision
-        config.put(0x0a, (byte) 0x80).put(0x0b, (byte) 0x08);   // class: other system peripheral (DSA's)
-        config.putInt(PCI_BASE_ADDRESS_0, BAR_MEM_64);   // BAR0/1: registers
-        config.putInt(PCI_BASE_ADDRESS_0 + 8, BAR_MEM_64);   // BAR2/3: portal
-        config.putShort(0x2c, (short) VENDOR_ID).putShort(0x2e, (short) DEVICE_ID);
     }
 
     // ---- lifecycle ----------------------------------------------------------------------
@@ -124,7 +113,7 @@ final class MdsaDevice extends VfioPciDeviceOps {
     @Override
     protected long regionSize(int index) {
         return switch (index) {
-            case VFIO_PCI_CONFIG_REGION_INDEX -> CONFIG_SIZE;
+            case VFIO_PCI_CONFIG_REGION_INDEX -> PciConfig.SIZE;
             case VFIO_PCI_BAR0_REGION_INDEX, VFIO_PCI_BAR2_REGION_INDEX -> BAR_SIZE;
             default -> 0;
         };
@@ -135,7 +124,7 @@ final class MdsaDevice extends VfioPciDeviceOps {
         int count = dst.remaining();
         int offset = checkAccess(pos, count);
         switch (VfioRegions.index(pos)) {
-            case VFIO_PCI_CONFIG_REGION_INDEX -> dst.put(config.array(), offset, count);
+            case VFIO_PCI_CONFIG_REGION_INDEX -> config.read(dst, offset);
             case VFIO_PCI_BAR0_REGION_INDEX -> {
                 for (int i = 0; i < count; i++) {
                     dst.put(registerByte(offset + i));
@@ -169,7 +158,7 @@ final class MdsaDevice extends VfioPciDeviceOps {
         int count = src.remaining();
         int offset = checkAccess(pos, count);
         switch (VfioRegions.index(pos)) {
-            case VFIO_PCI_CONFIG_REGION_INDEX -> writeConfig(src, offset, count);
+            case VFIO_PCI_CONFIG_REGION_INDEX -> config.write(src, offset);
             case VFIO_PCI_BAR2_REGION_INDEX -> {
                 if (count != Descriptor.SIZE || offset % Descriptor.SIZE != 0) {
                     throw new ErrnoException(Errno.EINVAL, "a portal takes one 64-byte aligned write per descriptor, not "
@@ -183,26 +172,6 @@ final class MdsaDevice extends VfioPciDeviceOps {
         }
         src.position(src.limit());
         return count;
-    }
-
-    /** Config writes merge into the dword and change only its writable bits. */
-    private void writeConfig(ByteBuffer src, int offset, int count) {
-        for (int i = 0; i < count; i++) {
-            int at = offset + i;
-            byte value = src.get(src.position() + i);
-            int dword = at & ~3;
-            int shift = 8 * (at - dword);
-            int writable = switch (dword) {
-                case PCI_COMMAND -> PCI_COMMAND_WRITABLE;
-                case PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_0 + 8 -> ~(BAR_SIZE - 1);   // sizing reads the mask back
-                case PCI_BASE_ADDRESS_0 + 4, PCI_BASE_ADDRESS_0 + 12 -> 0xffff_ffff;  // upper halves
-                case PCI_INTERRUPT_LINE -> 0xff;
-                default -> 0;
-            };
-            int mask = (writable >>> shift) & 0xff;
-            byte old = config.get(at);
-            config.put(at, (byte) ((old & ~mask) | (value & mask)));
-        }
     }
 
     // ---- the engine -----------------------------------------------------------------------
@@ -341,7 +310,7 @@ final class MdsaDevice extends VfioPciDeviceOps {
     @Override
     public synchronized void reset() {
         checkAlive();
-        resetConfig();
+        config.reset();
         lastStatus = 0;
         faultAddr = 0;
         completed = 0;

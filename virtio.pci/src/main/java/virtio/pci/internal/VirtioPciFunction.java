@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.EventFd;
+import vfio.core.PciConfig;
 import vfio.core.VfioDeviceContext;
 import vfio.core.VfioIrqInfo;
 import vfio.core.VfioIrqSet;
@@ -34,7 +35,6 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
     static final int VENDOR = 0x1af4;
     static final int DEVICE_BASE = 0x1040;
     static final int SUBSYSTEM = 0x1100;
-    static final int CONFIG_SIZE = 0x100;
 
     /** BAR1: the MSI-X table and PBA; BAR4: the virtio structures. */
     static final int MSIX_BAR = VFIO_PCI_BAR1_REGION_INDEX;
@@ -77,16 +77,13 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
     static final int QUEUE_SIZE_MAX = 256;
     static final int MAX_QUEUES = NOTIFY_SIZE / NOTIFY_MULTIPLIER;
 
-    private static final int PCI_COMMAND = 0x04;
-    private static final int PCI_COMMAND_WRITABLE = 0x0002 | 0x0004 | 0x0400;
-    private static final int PCI_COMMAND_INTX_DISABLE = 0x0400;
 
     private final String name;
     private final VirtioDeviceOps device;
     private final int queueCount;
     private final int vectors;
     private final int configSize;
-    private final ByteBuffer config = ByteBuffer.allocate(CONFIG_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private final PciConfig config;
     private final ByteBuffer scratch = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
 
     // ---- transport registers, guarded by this ----
@@ -124,17 +121,14 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
         this.queueEnabled = new boolean[queueCount];
         this.msix = new EventFd[vectors];
         resetTransport();
-        buildConfig(device.getDeviceId());
+        this.config = buildConfig(device.getDeviceId());
     }
 
     String name() {
         return name;
     }
 
-    private void buildConfig(int deviceId) {
-        config.putShort(0x00, (short) VENDOR).putShort(0x02, (short) (DEVICE_BASE + deviceId));
-        config.putShort(0x06, (short) 0x0010);               // status: capabilities list
-        config.put(0x08, (byte) 1);                          // revision 1: modern only
+    private PciConfig buildConfig(int deviceId) {
         int classCode = switch (deviceId) {
             case Virtio.ID_NET -> 0x020000;                  // ethernet
             case Virtio.ID_BLOCK -> 0x018000;                // other mass storage
@@ -142,30 +136,35 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
             case Virtio.ID_GPU -> 0x038000;                  // other display
             default -> 0xff0000;
         };
-        config.put(0x09, (byte) classCode).put(0x0a, (byte) (classCode >> 8)).put(0x0b, (byte) (classCode >> 16));
-        config.putInt(0x10 + 4 * MSIX_BAR, 0x0);              // 32-bit memory BAR
-        config.putInt(0x10 + 4 * VIRTIO_BAR, 0xc);            // 64-bit prefetchable memory BAR (BAR4/5)
-        config.putShort(0x2c, (short) VENDOR).putShort(0x2e, (short) SUBSYSTEM);
-        config.put(0x34, (byte) CAP_COMMON);
-        config.put(0x3d, (byte) 1);                          // INTA#
-        virtioCap(CAP_COMMON, CAP_NOTIFY, 16, VIRTIO_PCI_CAP_COMMON_CFG, COMMON, COMMON_SIZE);
-        virtioCap(CAP_NOTIFY, CAP_ISR, 20, VIRTIO_PCI_CAP_NOTIFY_CFG, NOTIFY, NOTIFY_SIZE);
-        config.putInt(CAP_NOTIFY + 16, NOTIFY_MULTIPLIER);
-        virtioCap(CAP_ISR, CAP_DEVICE, 16, VIRTIO_PCI_CAP_ISR_CFG, ISR, 1);
-        virtioCap(CAP_DEVICE, CAP_PCI_CFG, 16, VIRTIO_PCI_CAP_DEVICE_CFG, DEVICE_CFG, Math.max(configSize, 1));
-        virtioCap(CAP_PCI_CFG, CAP_MSIX, 20, VIRTIO_PCI_CAP_PCI_CFG, 0, 0);
-        config.put(CAP_PCI_CFG + 4, (byte) 0);               // its bar is chosen by the driver
-        config.put(CAP_MSIX, (byte) PCI_CAP_ID_MSIX).put(CAP_MSIX + 1, (byte) 0);
-        config.putShort(CAP_MSIX + 2, (short) (vectors - 1));
-        config.putInt(CAP_MSIX + 4, MSIX_BAR);                // table at 0 of BAR1
-        config.putInt(CAP_MSIX + 8, MSIX_PBA | MSIX_BAR);
+        PciConfig c = new PciConfig(VENDOR, DEVICE_BASE + deviceId,
+                PciConfig.COMMAND_MEMORY | PciConfig.COMMAND_MASTER | PciConfig.COMMAND_INTX_DISABLE)
+                .put16(0x06, 0x0010)                         // status: capabilities list
+                .classCode(classCode, 1)                     // revision 1: modern only
+                .memoryBar32(MSIX_BAR, MSIX_BAR_SIZE, 0)
+                .memoryBar64(VIRTIO_BAR, VIRTIO_BAR_SIZE, PciConfig.BAR_PREFETCH)
+                .subsystem(VENDOR, SUBSYSTEM)
+                .put8(0x34, CAP_COMMON)
+                .put8(0x3d, 1);                              // INTA#
+        virtioCap(c, CAP_COMMON, CAP_NOTIFY, 16, VIRTIO_PCI_CAP_COMMON_CFG, COMMON, COMMON_SIZE);
+        virtioCap(c, CAP_NOTIFY, CAP_ISR, 20, VIRTIO_PCI_CAP_NOTIFY_CFG, NOTIFY, NOTIFY_SIZE);
+        c.put32(CAP_NOTIFY + 16, NOTIFY_MULTIPLIER);
+        virtioCap(c, CAP_ISR, CAP_DEVICE, 16, VIRTIO_PCI_CAP_ISR_CFG, ISR, 1);
+        virtioCap(c, CAP_DEVICE, CAP_PCI_CFG, 16, VIRTIO_PCI_CAP_DEVICE_CFG, DEVICE_CFG, Math.max(configSize, 1));
+        virtioCap(c, CAP_PCI_CFG, CAP_MSIX, 20, VIRTIO_PCI_CAP_PCI_CFG, 0, 0);
+        c.put8(CAP_PCI_CFG + 4, 0)                           // the window's bar, offset and length: the driver's
+                .writable(CAP_PCI_CFG + 4, 0xff).writable(CAP_PCI_CFG + 8, 0xffff_ffff)
+                .writable(CAP_PCI_CFG + 12, 0xffff_ffff);
+        c.put8(CAP_MSIX, PCI_CAP_ID_MSIX).put8(CAP_MSIX + 1, 0).put16(CAP_MSIX + 2, vectors - 1)
+                .put32(CAP_MSIX + 4, MSIX_BAR)               // table at 0 of BAR1
+                .put32(CAP_MSIX + 8, MSIX_PBA | MSIX_BAR)
+                .writable(CAP_MSIX, 0xc000 << 16);           // MSI-X enable and function mask
+        return c.seal();
     }
 
     /** struct virtio_pci_cap: vndr, next, len, cfg_type, bar, id, padding[2], le32 offset, le32 length. */
-    private void virtioCap(int at, int next, int len, int type, int offset, int length) {
-        config.put(at, (byte) PCI_CAP_ID_VNDR).put(at + 1, (byte) next).put(at + 2, (byte) len).put(at + 3, (byte) type);
-        config.put(at + 4, (byte) VIRTIO_BAR).put(at + 5, (byte) 0);
-        config.putInt(at + 8, offset).putInt(at + 12, length);
+    private static void virtioCap(PciConfig c, int at, int next, int len, int type, int offset, int length) {
+        c.put8(at, PCI_CAP_ID_VNDR).put8(at + 1, next).put8(at + 2, len).put8(at + 3, type)
+                .put8(at + 4, VIRTIO_BAR).put8(at + 5, 0).put32(at + 8, offset).put32(at + 12, length);
     }
 
     private void resetTransport() {
@@ -234,7 +233,7 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
     @Override
     protected long regionSize(int index) {
         return switch (index) {
-            case VFIO_PCI_CONFIG_REGION_INDEX -> CONFIG_SIZE;
+            case VFIO_PCI_CONFIG_REGION_INDEX -> PciConfig.SIZE;
             case MSIX_BAR -> MSIX_BAR_SIZE;
             case VIRTIO_BAR -> VIRTIO_BAR_SIZE;
             default -> 0;
@@ -296,7 +295,8 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
             pciCfgWindow(dst, null, offset, count);
             return;
         }
-        dst.put(config.array(), offset, count);
+        config.read(dst.slice(dst.position(), count), offset);
+        dst.position(dst.position() + count);
     }
 
     private void writeConfig(ByteBuffer src, int offset, int count) {
@@ -304,45 +304,14 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
             pciCfgWindow(null, src, offset, count);
             return;
         }
-        for (int i = 0; i < count; i++) {
-            int at = offset + i;
-            int dword = at & ~3;
-            int mask = (writableBits(dword) >>> (8 * (at - dword))) & 0xff;
-            byte value = src.get(src.position() + i);
-            config.put(at, (byte) ((config.get(at) & ~mask) | (value & mask)));
-        }
-    }
-
-    private static int writableBits(int dword) {
-        if (dword == PCI_COMMAND) {
-            return PCI_COMMAND_WRITABLE;
-        }
-        if (dword == 0x10 + 4 * MSIX_BAR) {
-            return ~(MSIX_BAR_SIZE - 1);
-        }
-        if (dword == 0x10 + 4 * VIRTIO_BAR) {
-            return ~(VIRTIO_BAR_SIZE - 1);
-        }
-        if (dword == 0x10 + 4 * VIRTIO_BAR + 4) {
-            return 0xffff_ffff;
-        }
-        if (dword == 0x3c) {
-            return 0xff;                                     // interrupt line
-        }
-        if (dword == CAP_MSIX) {
-            return 0xc000 << 16;                             // MSI-X enable and function mask
-        }
-        if (dword == CAP_PCI_CFG + 4 || dword == CAP_PCI_CFG + 8 || dword == CAP_PCI_CFG + 12) {
-            return dword == CAP_PCI_CFG + 4 ? 0xff : 0xffff_ffff;   // bar, offset, length of the window
-        }
-        return 0;
+        config.write(src.slice(src.position(), count), offset);
     }
 
     /** VIRTIO_PCI_CAP_PCI_CFG: pci_cfg_data reaches {@code length} bytes of the chosen BAR at offset (§4.1.4.7). */
     private void pciCfgWindow(ByteBuffer dst, ByteBuffer src, int offset, int count) {
-        int bar = config.get(CAP_PCI_CFG + 4) & 0xff;
-        int barOffset = config.getInt(CAP_PCI_CFG + 8);
-        int length = config.getInt(CAP_PCI_CFG + 12);
+        int bar = config.get8(CAP_PCI_CFG + 4);
+        int barOffset = config.get32(CAP_PCI_CFG + 8);
+        int length = config.get32(CAP_PCI_CFG + 12);
         boolean usable = bar == VIRTIO_BAR && (length == 1 || length == 2 || length == 4) && offset == CAP_PCI_CFG + 16
                 && count == length && barOffset >= 0 && barOffset + length <= VIRTIO_BAR_SIZE
                 && barOffset % length == 0;
@@ -560,7 +529,7 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
     }
 
     private boolean msixEnabled() {
-        return (config.getShort(CAP_MSIX + 2) & 0x8000) != 0 || anyMsix();
+        return (config.get16(CAP_MSIX + 2) & 0x8000) != 0 || anyMsix();
     }
 
     private boolean anyMsix() {
@@ -594,7 +563,7 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
             return;
         }
         isr |= isrBit;
-        if (intx != null && !intxMasked && (config.getShort(PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE) == 0) {
+        if (intx != null && !intxMasked && (config.get16(PciConfig.COMMAND) & PciConfig.COMMAND_INTX_DISABLE) == 0) {
             intxMasked = true;                              // AUTOMASKED until the user unmasks
             intx.signal();
         }
@@ -681,9 +650,7 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
         checkAlive();
         device.setStatus(0);
         resetTransport();
-        config.clear();
-        config.put(new byte[CONFIG_SIZE]).clear();
-        buildConfig(device.getDeviceId());
+        config.reset();
         intxMasked = false;
     }
 }
