@@ -33,6 +33,9 @@ final class TerminalConsole {
         List<String> arguments();
     }
 
+    /** Consecutive terminal failures the prompt survives before the console gives up. */
+    private static final int MAX_TERMINAL_GLITCHES = 3;
+
     private TerminalConsole() {
     }
 
@@ -68,6 +71,7 @@ final class TerminalConsole {
                     t.interrupt();   // the running command is interrupted; the framework stays
                 }
             });
+            int glitches = 0;
             while (true) {
                 String line;
                 try {
@@ -78,7 +82,15 @@ final class TerminalConsole {
                     logs.uninstall();
                     out.println();
                     return 0;
+                } catch (java.io.IOError glitch) {
+                    // the terminal failed once (a size query interrupted): a new prompt, unless it keeps failing
+                    if (++glitches > MAX_TERMINAL_GLITCHES) {
+                        throw glitch;
+                    }
+                    out.println();
+                    continue;
                 }
+                glitches = 0;
                 String command = line.strip();
                 if (command.equals("exit") || command.equals("quit")) {
                     logs.uninstall();
@@ -99,17 +111,18 @@ final class TerminalConsole {
 
     /**
      * JLine finds its terminal providers through the context class loader, which in OSGi is not
-     * JLine's own: lend it JLine's for the build. Only the exec provider is used: the others load
-     * native code, and JNA would unpack it under ~/.cache.
+     * JLine's own: lend it JLine's for the build. JLine's JNI provider first: it unpacks its small
+     * library into java.io.tmpdir (never the home, unlike JNA's ~/.cache) and runs no child
+     * processes. The exec provider (stty) is only the fallback: its children share the terminal's
+     * foreground process group, so a Ctrl-C typed while one runs kills it and fails the redraw.
      */
     private static Terminal systemTerminal() throws IOException {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         thread.setContextClassLoader(TerminalBuilder.class.getClassLoader());
         try {
-            // the exec provider (stty): no native library unpacked into the user's home (JNA's cache)
             return TerminalBuilder.builder().system(true).name("mdev-osgi").dumb(false)
-                    .jna(false).jansi(false).jni(false).ffm(false).exec(true).build();
+                    .jna(false).jansi(false).ffm(false).jni(true).exec(true).build();
         } finally {
             thread.setContextClassLoader(previous);
         }
