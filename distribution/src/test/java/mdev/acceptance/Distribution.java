@@ -31,6 +31,7 @@ final class Distribution {
         this.dir = dir;
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         jvmOptions.add("-Djava.io.tmpdir=" + tmp);
+        jvmOptions.add("-Dmdev.log.file=" + logFile());
         mdevctlRoot(dir.resolve("mdevctl"));
     }
 
@@ -48,6 +49,11 @@ final class Distribution {
 
     Path dir() {
         return dir;
+    }
+
+    /** The run's log file (the default one is in the user's state directory). */
+    Path logFile() {
+        return dir.resolve("state").resolve("mdev-osgi.log");
     }
 
     /** {@code java -jar mdev-osgi.jar --script FILE}. */

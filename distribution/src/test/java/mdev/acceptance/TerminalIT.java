@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The shell on a pseudo-terminal, typed at as a user types: Tab completes a command, the Up
  * arrow brings the last line back, Ctrl-C drops the line being typed and the framework goes on,
- * a warning logged meanwhile prints above the prompt in one line, and the history is kept in
- * the user's state directory.
+ * a warning logged meanwhile prints above the prompt in one line (and in the log file), and
+ * the history is kept in the user's state directory.
  */
 class TerminalIT {
     private final StringBuffer screen = new StringBuffer();
@@ -41,7 +41,8 @@ class TerminalIT {
     @Test
     void theShellEditsCompletesRemembersAndSurvivesCtrlC(@TempDir Path dir) throws Exception {
         Path state = dir.resolve("state");
-        Process shell = new Distribution(dir).startOnTerminal(state);
+        Distribution distribution = new Distribution(dir);
+        Process shell = distribution.startOnTerminal(state);
         Thread reader = new Thread(() -> {
             byte[] buffer = new byte[4096];
             try (InputStream in = shell.getInputStream()) {
@@ -93,7 +94,7 @@ class TerminalIT {
             keys.write("vfio-user:configure 5e1ec7ed-0000-4000-8000-0000000000aa /proc/nowhere/x.sock\r"
                     .getBytes(StandardCharsets.UTF_8));
             keys.flush();
-            await("the warning above the prompt", s -> s.contains("WARNING ConfiguredSocket: cannot serve"));
+            await("the warning above the prompt", s -> s.contains("WARN ConfiguredSocket: cannot serve"));
             assertThat(screen.toString()).as("not JUL's two-line format").doesNotContain("ConfiguredSocket$1 addingService");
 
             keys.write("exit\r".getBytes(StandardCharsets.UTF_8));
@@ -106,5 +107,8 @@ class TerminalIT {
         }
         Path history = state.resolve("mdev-osgi").resolve("history");
         assertThat(Files.readString(history)).contains("mdev:types  mtty").doesNotContain("abc");
+        // the log file has the record with its bundle and logger, once
+        String log = Files.readString(distribution.logFile());
+        assertThat(count(log, "WARN [vfio.user] vfio.user.internal.ConfiguredSocket: cannot serve")).isEqualTo(1);
     }
 }

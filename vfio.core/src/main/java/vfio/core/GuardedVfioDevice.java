@@ -8,6 +8,7 @@ import java.util.concurrent.locks.StampedLock;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import org.osgi.annotation.versioning.ConsumerType;
+import mdev.log.Logs;
 
 /**
  * A VFIO device over a vendor's ops, as a class driver publishes it (vfio_mdev.c's device, or
@@ -134,7 +135,7 @@ public abstract class GuardedVfioDevice implements VfioDevice {
                 try {
                     ops.release();
                 } catch (RuntimeException e) {
-                    System.getLogger(GuardedVfioDevice.class.getName()).log(System.Logger.Level.WARNING,
+                    Logs.of(GuardedVfioDevice.class).log(System.Logger.Level.WARNING,
                             "release of " + name() + " failed during unbind", e);
                 } finally {
                     dropOpenReference();

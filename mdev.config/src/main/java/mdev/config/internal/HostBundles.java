@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import mdev.log.Logs;
 
 /**
  * Which bundles of the host run ({@code mdev.host}): the vendor and sample bundles named in
@@ -57,7 +58,7 @@ public final class HostBundles {
                     b.stop(Bundle.STOP_TRANSIENT);
                     stoppedByUs.add(bsn);
                 } catch (BundleException e) {
-                    System.getLogger(HostBundles.class.getName()).log(System.Logger.Level.WARNING,
+                    Logs.of(HostBundles.class).log(System.Logger.Level.WARNING,
                             "cannot stop " + bsn + ": " + e.getMessage());
                 }
             }
@@ -78,7 +79,7 @@ public final class HostBundles {
             try {
                 b.start(Bundle.START_TRANSIENT);
             } catch (BundleException | IllegalStateException e) {
-                System.getLogger(HostBundles.class.getName()).log(System.Logger.Level.WARNING,
+                Logs.of(HostBundles.class).log(System.Logger.Level.WARNING,
                         "cannot start " + bsn + ": " + e.getMessage());
             }
         }

@@ -27,6 +27,7 @@ import org.osgi.service.component.annotations.Reference;
 import mdev.config.HostConfiguration;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
+import mdev.log.Logs;
 
 /**
  * The configuration directory: files read and applied (only what changed is updated), and a
@@ -40,7 +41,7 @@ import mdev.core.ErrnoException;
 public final class HostConfigurationComponent implements HostConfiguration {
     static final String SOURCE = "mdev.config.file";
     static final long POLL_MS = 500;
-    private static final Logger LOG = System.getLogger(HostConfigurationComponent.class.getName());
+    private static final Logger LOG = Logs.of(HostConfigurationComponent.class);
 
     private final ConfigurationAdmin configAdmin;
     private Path directory;

@@ -21,6 +21,7 @@ import mdev.core.MdevClassDriver;
 import mdev.core.MdevConstants;
 import mdev.core.MdevDevice;
 import mdev.core.MdevParent;
+import mdev.log.Logs;
 
 /**
  * The bus as a DS component: parents and class drivers arrive as services (whiteboard), and
@@ -51,7 +52,7 @@ public final class MdevBusComponent extends MdevBusCore {
         try {
             addClassDriver(id instanceof Number n ? n.intValue() : Integer.parseInt(String.valueOf(id)), driver);
         } catch (NumberFormatException e) {
-            System.getLogger(MdevBusComponent.class.getName()).log(System.Logger.Level.WARNING,
+            Logs.of(MdevBusComponent.class).log(System.Logger.Level.WARNING,
                     "class driver without a numeric " + MdevConstants.CLASS_ID + " ignored: " + id);
         }
     }
@@ -67,7 +68,7 @@ public final class MdevBusComponent extends MdevBusCore {
         try {
             addClassAttribute(id instanceof Number n ? n.intValue() : Integer.parseInt(String.valueOf(id)), attribute);
         } catch (NumberFormatException e) {
-            System.getLogger(MdevBusComponent.class.getName()).log(System.Logger.Level.WARNING,
+            Logs.of(MdevBusComponent.class).log(System.Logger.Level.WARNING,
                     "device attribute without a numeric " + MdevConstants.CLASS_ID + " ignored: " + id);
         }
     }

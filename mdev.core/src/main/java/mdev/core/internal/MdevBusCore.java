@@ -26,6 +26,7 @@ import mdev.core.MdevDevice;
 import mdev.core.MdevParent;
 import mdev.core.MdevType;
 import mdev.core.MdevTypeSpec;
+import mdev.log.Logs;
 
 /**
  * The bus logic (kernel mdev_core.c), free of OSGi so it can be unit tested.
@@ -42,7 +43,7 @@ import mdev.core.MdevTypeSpec;
  * </ol>
  */
 public class MdevBusCore implements MdevBus {
-    private static final Logger LOG = System.getLogger(MdevBusCore.class.getName());
+    private static final Logger LOG = Logs.of(MdevBusCore.class);
 
     private final DevicePublisher publisher;
     private final ReentrantLock busLock = new ReentrantLock();

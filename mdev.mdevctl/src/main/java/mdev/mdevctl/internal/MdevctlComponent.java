@@ -27,6 +27,7 @@ import mdev.core.ErrnoException;
 import mdev.core.MdevBus;
 import mdev.core.MdevBusListener;
 import mdev.mdevctl.Mdevctl;
+import mdev.log.Logs;
 
 /**
  * mdevctl as a service: the verbs over the bus, the definitions under a configurable root, and
@@ -45,7 +46,7 @@ public final class MdevctlComponent implements Mdevctl {
     static final String PID = "mdev.mdevctl";
     /** Framework property naming the root when no configuration does. */
     static final String ROOT_PROPERTY = "mdev.mdevctl.root";
-    private static final System.Logger LOG = System.getLogger(MdevctlComponent.class.getName());
+    private static final System.Logger LOG = Logs.of(MdevctlComponent.class);
 
     @ObjectClassDefinition(name = "mdevctl", description = "Where mdevctl keeps its definitions")
     public @interface Config {

@@ -106,7 +106,7 @@ public final class Console implements Callable<Integer> {
             // a terminal: line editing, history, completion, Ctrl-C that does not stop the framework
             CommandSession session = processor.createSession(new FileInputStream(FileDescriptor.in), out, err);
             try {
-                return TerminalConsole.run(session, words(), this::execute);
+                return TerminalConsole.run(session, words(), this::execute, context);
             } finally {
                 session.close();
             }

@@ -1,77 +1,39 @@
 package mdev.shell.internal;
 
-import java.time.LocalTime;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.logging.ConsoleHandler;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogManager;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-
 import org.jline.reader.LineReader;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+
+import mdev.log.LogConsole;
 
 /**
- * While the terminal console runs, what the framework logs to the console is printed above the
- * prompt and the line being typed (JLine redraws them), one line a record:
- * {@code 12:34:56 WARNING ClassName: message}, instead of into the middle of the prompt. The
- * console handlers it stands in for come back when the console ends.
+ * While the terminal console runs, the log lines meant for the screen are printed above the
+ * prompt and the line being typed (JLine redraws them) instead of into the middle of it: a
+ * {@link LogConsole} service the log writer prints through, gone when the console ends.
  */
-final class LogAbovePrompt extends Handler {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
+final class LogAbovePrompt implements LogConsole {
     private final LineReader reader;
-    private final List<Handler> replaced = new ArrayList<>();
+    private final ServiceRegistration<LogConsole> registration;
 
-    private LogAbovePrompt(LineReader reader) {
+    private LogAbovePrompt(LineReader reader, BundleContext context) {
         this.reader = reader;
+        this.registration = context.registerService(LogConsole.class, this, null);
     }
 
-    static LogAbovePrompt install(LineReader reader) {
-        LogAbovePrompt above = new LogAbovePrompt(reader);
-        Logger root = LogManager.getLogManager().getLogger("");
-        Level level = Level.INFO;
-        for (Handler h : root.getHandlers()) {
-            if (h instanceof ConsoleHandler) {
-                above.replaced.add(h);
-                level = h.getLevel();
-                root.removeHandler(h);
-            }
-        }
-        above.setLevel(level);
-        root.addHandler(above);
-        return above;
+    static LogAbovePrompt install(LineReader reader, BundleContext context) {
+        return new LogAbovePrompt(reader, context);
     }
 
     void uninstall() {
-        Logger root = LogManager.getLogManager().getLogger("");
-        root.removeHandler(this);
-        replaced.forEach(root::addHandler);
-        replaced.clear();
+        try {
+            registration.unregister();
+        } catch (IllegalStateException alreadyGone) {
+            // the framework is stopping
+        }
     }
 
     @Override
-    public void publish(LogRecord record) {
-        if (!isLoggable(record)) {
-            return;
-        }
-        String logger = record.getLoggerName() == null ? "" : record.getLoggerName();
-        String message = record.getMessage();
-        if (record.getParameters() != null && message != null) {
-            message = java.text.MessageFormat.format(message, record.getParameters());
-        }
-        String line = LocalTime.now().format(TIME) + " " + record.getLevel().getName() + " "
-                + logger.substring(logger.lastIndexOf('.') + 1) + ": " + message
-                + (record.getThrown() == null ? "" : " (" + record.getThrown() + ")");
+    public void printLine(String line) {
         reader.printAbove(line);
-    }
-
-    @Override
-    public void flush() {
-    }
-
-    @Override
-    public void close() {
     }
 }

@@ -48,7 +48,7 @@ final class TerminalConsole {
     }
 
     /** Reads and runs lines until exit, end of input (Ctrl-D) or the terminal goes; returns 0. */
-    static int run(CommandSession session, Words words, Executor executor) throws IOException {
+    static int run(CommandSession session, Words words, Executor executor, org.osgi.framework.BundleContext context) throws IOException {
         Path history = historyFile();
         try {
             Files.createDirectories(history.getParent());
@@ -62,7 +62,7 @@ final class TerminalConsole {
             LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("mdev-osgi")
                     .variable(LineReader.HISTORY_FILE, history).completer(completer(words)).build();
             PrintStream out = new PrintStream(terminal.output(), true, java.nio.charset.StandardCharsets.UTF_8);
-            LogAbovePrompt logs = LogAbovePrompt.install(reader);
+            LogAbovePrompt logs = LogAbovePrompt.install(reader, context);
             out.println("mdev-osgi shell: 'help' lists commands, 'exit' stops the framework.");
             Thread[] running = new Thread[1];
             terminal.handle(Terminal.Signal.INT, signal -> {
@@ -71,40 +71,42 @@ final class TerminalConsole {
                     t.interrupt();   // the running command is interrupted; the framework stays
                 }
             });
-            int glitches = 0;
-            while (true) {
-                String line;
-                try {
-                    line = reader.readLine("g! ");
-                } catch (UserInterruptException cancelled) {
-                    continue;           // Ctrl-C at the prompt: the line is dropped
-                } catch (EndOfFileException end) {
-                    logs.uninstall();
-                    out.println();
-                    return 0;
-                } catch (java.io.IOError glitch) {
-                    // the terminal failed once (a size query interrupted): a new prompt, unless it keeps failing
-                    if (++glitches > MAX_TERMINAL_GLITCHES) {
-                        throw glitch;
-                    }
-                    out.println();
-                    continue;
-                }
-                glitches = 0;
-                String command = line.strip();
-                if (command.equals("exit") || command.equals("quit")) {
-                    logs.uninstall();
-                    return 0;
-                }
-                if (!command.isEmpty()) {
-                    running[0] = Thread.currentThread();
+            try {
+                int glitches = 0;
+                while (true) {
+                    String line;
                     try {
-                        executor.execute(session, command, out, out);
-                    } finally {
-                        running[0] = null;
-                        Thread.interrupted();   // an interrupt that came after the command is dropped
+                        line = reader.readLine("g! ");
+                    } catch (UserInterruptException cancelled) {
+                        continue;           // Ctrl-C at the prompt: the line is dropped
+                    } catch (EndOfFileException end) {
+                        out.println();
+                        return 0;
+                    } catch (java.io.IOError glitch) {
+                        // the terminal failed once (a size query interrupted): a new prompt, unless it keeps failing
+                        if (++glitches > MAX_TERMINAL_GLITCHES) {
+                            throw glitch;
+                        }
+                        out.println();
+                        continue;
+                    }
+                    glitches = 0;
+                    String command = line.strip();
+                    if (command.equals("exit") || command.equals("quit")) {
+                        return 0;
+                    }
+                    if (!command.isEmpty()) {
+                        running[0] = Thread.currentThread();
+                        try {
+                            executor.execute(session, command, out, out);
+                        } finally {
+                            running[0] = null;
+                            Thread.interrupted();   // an interrupt that came after the command is dropped
+                        }
                     }
                 }
+            } finally {
+                logs.uninstall();
             }
         }
     }

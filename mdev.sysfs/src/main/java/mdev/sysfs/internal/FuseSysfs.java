@@ -16,6 +16,7 @@ import ru.serce.jnrfuse.struct.Timespec;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
+import mdev.log.Logs;
 
 /**
  * The sysfs tree as a FUSE file system (jnr-fuse over libfuse 2). Every call looks the path
@@ -26,7 +27,7 @@ import mdev.core.ErrnoException;
  * <p>Called on libfuse's threads; the tree holds no state, the bus does its own locking.
  */
 final class FuseSysfs extends FuseStubFS {
-    private static final System.Logger LOG = System.getLogger(FuseSysfs.class.getName());
+    private static final System.Logger LOG = Logs.of(FuseSysfs.class);
     private static final int O_ACCMODE = 3;
     private static final int O_WRONLY = 1;
     private static final int O_RDWR = 2;

@@ -14,6 +14,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import mdev.core.MdevBus;
 import mdev.sysfs.SysfsMount;
+import mdev.log.Logs;
 
 /**
  * Mounts the bus's sysfs tree where configured, and unmounts it when deactivated (bundle
@@ -47,7 +48,7 @@ public final class SysfsComponent implements SysfsMount {
                 mounted = SysfsMounter.mount(bus, Path.of(where));
             } catch (mdev.core.ErrnoException e) {
                 failed = e;
-                System.getLogger(SysfsComponent.class.getName()).log(System.Logger.Level.DEBUG,
+                Logs.of(SysfsComponent.class).log(System.Logger.Level.DEBUG,
                         "cannot mount the sysfs tree on " + where + ": " + e);
             }
         }

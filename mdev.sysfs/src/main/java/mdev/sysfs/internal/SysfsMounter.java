@@ -13,6 +13,7 @@ import java.util.concurrent.TimeoutException;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import mdev.core.MdevBus;
+import mdev.log.Logs;
 
 /**
  * Mounts the sysfs tree of a bus on a directory and unmounts it. A mount left behind by a
@@ -20,7 +21,7 @@ import mdev.core.MdevBus;
  * usable again.
  */
 final class SysfsMounter implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(SysfsMounter.class.getName());
+    private static final System.Logger LOG = Logs.of(SysfsMounter.class);
     /**
      * direct_io: reads and writes always reach us (sysfs files are generated per read);
      * zero timeouts: the kernel caches no attributes or names, the tree is live.

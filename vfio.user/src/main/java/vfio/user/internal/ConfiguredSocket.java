@@ -23,6 +23,7 @@ import mdev.core.ErrnoException;
 import mdev.core.MdevConstants;
 import vfio.core.VfioDevice;
 import vfio.user.VfioUserServer;
+import mdev.log.Logs;
 
 /**
  * A device served declaratively: one factory configuration {@code vfio.user.socket} per
@@ -35,7 +36,7 @@ import vfio.user.VfioUserServer;
 @Designate(ocd = ConfiguredSocket.Config.class, factory = true)
 public final class ConfiguredSocket {
     static final String FACTORY_PID = "vfio.user.socket";
-    private static final System.Logger LOG = System.getLogger(ConfiguredSocket.class.getName());
+    private static final System.Logger LOG = Logs.of(ConfiguredSocket.class);
 
     @ObjectClassDefinition(name = "vfio-user socket", description = "Serves one VFIO mdev over vfio-user")
     public @interface Config {

@@ -28,6 +28,7 @@ import vfio.core.VfioService;
 import vfio.core.VmAddressSpace;
 import vfio.user.VfioUserChannel;
 import vfio.user.VfioUserMessage;
+import mdev.log.Logs;
 
 /**
  * One client of a served device. The connection owns a VM address space, a type1 container
@@ -40,7 +41,7 @@ import vfio.user.VfioUserMessage;
  * time, in order; everything the client held is released when it goes.
  */
 final class Connection implements Runnable {
-    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    private static final System.Logger LOG = Logs.of(Connection.class);
 
     private final VfioUserChannel channel;
     private final UUID uuid;

@@ -16,6 +16,7 @@ import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.VfioService;
 import vfio.user.VfioUserChannel;
+import mdev.log.Logs;
 
 /**
  * A listening socket for one device: accepts a client, refuses others while it is connected,
@@ -23,7 +24,7 @@ import vfio.user.VfioUserChannel;
  * another user that connects in between is refused by its credentials.
  */
 final class ServedSocket {
-    private static final System.Logger LOG = System.getLogger(ServedSocket.class.getName());
+    private static final System.Logger LOG = Logs.of(ServedSocket.class);
     /**
      * How long a new client waits for the previous one to be released: a VMM that reconnects
      * at once (QEMU after a restart) comes before the server has read the old socket's end.

@@ -20,6 +20,7 @@ import virtio.core.Virtio;
 import virtio.core.VirtioBus;
 import virtio.core.VirtioDevice;
 import virtio.core.VirtioDriver;
+import mdev.log.Logs;
 
 /**
  * The virtio bus (Linux's drivers/virtio/virtio.c): devices and drivers both arrive as
@@ -29,7 +30,7 @@ import virtio.core.VirtioDriver;
  */
 @Component(service = VirtioBus.class, immediate = true)
 public final class VirtioBusComponent implements VirtioBus {
-    private static final Logger LOG = System.getLogger(VirtioBusComponent.class.getName());
+    private static final Logger LOG = Logs.of(VirtioBusComponent.class);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<VirtioDevice, Integer> devices = new LinkedHashMap<>();

@@ -14,6 +14,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import virtio.pci.VirtioPciFront;
+import mdev.log.Logs;
 
 /**
  * One virtio-pci assignment per factory configuration of {@value VirtioPciFront#FACTORY_PID}:
@@ -56,7 +57,7 @@ public final class VirtioPciFrontConfiguration {
         try {
             front.unassign(device);
         } catch (ErrnoException e) {
-            System.getLogger(VirtioPciFrontConfiguration.class.getName()).log(System.Logger.Level.WARNING,
+            Logs.of(VirtioPciFrontConfiguration.class).log(System.Logger.Level.WARNING,
                     "virtio-pci front of " + device + " stays: " + e);
         }
     }

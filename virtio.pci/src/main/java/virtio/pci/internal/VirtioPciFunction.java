@@ -18,6 +18,7 @@ import vfio.core.VmAddressSpace;
 import virtio.core.Virtio;
 import virtio.core.VirtioCallback;
 import virtio.core.VirtioDeviceOps;
+import mdev.log.Logs;
 
 /**
  * A virtio device as a PCI function with the modern virtio-pci transport (virtio 1.1 §4.1):
@@ -514,7 +515,7 @@ final class VirtioPciFunction extends VfioPciDeviceOps {
             device.setVqReady(q, true);
             queueEnabled[q] = true;
         } catch (ErrnoException refused) {
-            System.getLogger(VirtioPciFunction.class.getName()).log(System.Logger.Level.INFO,
+            Logs.of(VirtioPciFunction.class).log(System.Logger.Level.INFO,
                     "virtio-pci " + name + ": queue " + q + " not enabled: " + refused);
         }
     }
