@@ -44,6 +44,13 @@ class MdevctlCliIT {
                 "Error: Device " + MTTY + " on mtty already defined",
                 "Error: Unable to find parent device 'nothing'",
                 "error: Unknown option: '--bogus'");
+
+        // lsmdev is list's other name; --version says which mdevctl this follows
+        Distribution.Run list = jar.run("mdevctl", "list", "-d", "-v");
+        Distribution.Run lsmdev = jar.run("lsmdev", "-d", "-v");
+        assertThat(lsmdev.exitCode()).as(lsmdev.err()).isZero();
+        assertThat(lsmdev.out()).isEqualTo(list.out()).contains(AP + " matrix vfio_ap-passthrough auto");
+        assertThat(jar.run("mdevctl", "--version").out()).startsWith("mdevctl 1.3.0");
     }
 
     private void mdevctl(int exitCode, String line) throws Exception {

@@ -6,10 +6,12 @@ import java.util.List;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * mdevctl for mdev-osgi: the verbs and options of mdevctl 1.2 ({@code list}, {@code types},
- * {@code start}, {@code stop}, {@code define}, {@code undefine}, {@code modify}) over this
+ * mdevctl for mdev-osgi: the verbs and options of mdevctl ({@code list}, {@code types},
+ * {@code start}, {@code stop}, {@code define}, {@code undefine}, {@code modify}; 1.2's, with
+ * 1.3's {@code --force}, {@code modify --live/--defined} and callout scripts) over this
  * framework's mdev bus, with definitions kept in mdevctl's on-disk layout under
- * {@link #root()}.
+ * {@link #root()}. A command line whose first word is {@code lsmdev} is the lsmdev form
+ * (list's options).
  */
 @ProviderType
 public interface Mdevctl {

@@ -16,12 +16,13 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * mdevctl 1.2's command line (src/cli.rs), parsed with picocli: the same verbs, options,
+ * mdevctl's command line (src/cli.rs of 1.2, with 1.3's --force, modify --live/--defined and
+ * the lsmdev form), parsed with picocli: the same verbs, options,
  * short forms, requirements and conflicts. Parsing yields a {@link Verb} to run on the engine;
  * a command line that does not parse is a {@link UsageError} (exit status 2, as clap's).
  */
 final class MdevctlCommandLine {
-    static final String VERSION = "mdevctl 1.2.0 (mdev-osgi)";
+    static final String VERSION = "mdevctl 1.3.0 (mdev-osgi)";
 
     private MdevctlCommandLine() {
     }
@@ -124,7 +125,7 @@ final class MdevctlCommandLine {
         String type;
         @Option(names = "--jsonfile", description = "Details of the device to be started, in JSON format")
         Path jsonFile;
-        @Option(names = "--force", description = "Start even if a callout script refuses (mdevctl 1.3)")
+        @Option(names = {"-f", "--force"}, description = "Force command execution even if device-specific callout script fails")
         boolean force;
 
         @Override
@@ -132,11 +133,7 @@ final class MdevctlCommandLine {
             requireOneOf(uuid, "--uuid <UUID>", parent, "--parent <PARENT>");
             conflict(jsonFile, "--jsonfile <JSONFILE>", type, "--type <type>");
             engine.force(force);
-            try {
-                return printed(engine.start(uuid, parent, type, jsonFile));
-            } finally {
-                engine.force(false);
-            }
+            return printed(engine.start(uuid, parent, type, jsonFile));
         }
     }
 
@@ -145,17 +142,13 @@ final class MdevctlCommandLine {
         @Option(names = {"-u", "--uuid"}, required = true, converter = UuidConverter.class,
                 description = "UUID of the device to stop")
         UUID uuid;
-        @Option(names = "--force", description = "Stop even if a callout script refuses (mdevctl 1.3)")
+        @Option(names = {"-f", "--force"}, description = "Force command execution even if device-specific callout script fails")
         boolean force;
 
         @Override
         public String run(MdevctlEngine engine) {
             engine.force(force);
-            try {
-                engine.stop(uuid);
-            } finally {
-                engine.force(false);
-            }
+            engine.stop(uuid);
             return null;
         }
     }
@@ -172,12 +165,15 @@ final class MdevctlCommandLine {
         String type;
         @Option(names = "--jsonfile", description = "Specify device details in JSON format")
         Path jsonFile;
+        @Option(names = {"-f", "--force"}, description = "Force command execution even if device-specific callout script fails")
+        boolean force;
 
         @Override
         public String run(MdevctlEngine engine) {
             requireOneOf(uuid, "--uuid <UUID>", parent, "--parent <PARENT>");
             conflict(jsonFile, "--jsonfile <JSONFILE>", type, "--type <type>");
             conflict(jsonFile, "--jsonfile <JSONFILE>", auto ? Boolean.TRUE : null, "--auto");
+            engine.force(force);
             return printed(engine.define(uuid, auto, parent, type, jsonFile));
         }
     }
@@ -189,9 +185,12 @@ final class MdevctlCommandLine {
         UUID uuid;
         @Option(names = {"-p", "--parent"}, description = "Parent of the device to be undefined")
         String parent;
+        @Option(names = {"-f", "--force"}, description = "Force command execution even if device-specific callout script fails")
+        boolean force;
 
         @Override
         public String run(MdevctlEngine engine) {
+            engine.force(force);
             engine.undefine(uuid, parent);
             return null;
         }
@@ -221,6 +220,13 @@ final class MdevctlCommandLine {
         boolean manual;
         @Option(names = "--jsonfile", description = "Replace the device's type, start and attributes by a JSON file")
         Path jsonFile;
+        @Option(names = {"-l", "--live"},
+                description = "Modify the running device definition only unless used together with defined option")
+        boolean live;
+        @Option(names = {"-d", "--defined"}, description = "Modify the stored device definition")
+        boolean defined;
+        @Option(names = {"-f", "--force"}, description = "Force command execution even if device-specific callout script fails")
+        boolean force;
 
         @Override
         public String run(MdevctlEngine engine) {
@@ -231,11 +237,18 @@ final class MdevctlCommandLine {
             if (addAttr != null && value == null) {
                 throw new UsageError("The following required arguments were not provided:\n    --value <attr_value>");
             }
+            if (live && jsonFile == null) {
+                throw new UsageError("The following required arguments were not provided:\n    --jsonfile <JSONFILE>");
+            }
+            conflict(live ? Boolean.TRUE : null, "--live", type, "--type <type>");
+            conflict(live ? Boolean.TRUE : null, "--live", index, "--index <INDEX>");
+            conflict(live ? Boolean.TRUE : null, "--live", value, "--value <attr_value>");
             if (index != null && index < 0) {
                 throw new UsageError("Invalid value \"" + index + "\" for '--index <INDEX>': not an unsigned number");
             }
+            engine.force(force);
             engine.modify(uuid, parent, new MdevctlEngine.Modification(type, auto, manual, addAttr, delAttr, index,
-                    value, jsonFile));
+                    value, jsonFile, live, defined));
             return null;
         }
     }
@@ -255,8 +268,14 @@ final class MdevctlCommandLine {
 
     // ---- parsing ------------------------------------------------------------------------
 
-    /** Parses a command line (without the program name) into the verb to run. */
+    /**
+     * Parses a command line (without the program name) into the verb to run; one whose first
+     * word is {@code lsmdev} is mdevctl's lsmdev form, list's options without the verb.
+     */
     static Verb parse(List<String> args) {
+        if (!args.isEmpty() && args.get(0).equals("lsmdev")) {
+            return parseLsmdev(args.subList(1, args.size()));
+        }
         CommandLine top = new CommandLine(new Top());
         StringWriter help = new StringWriter();
         top.setOut(new PrintWriter(help));
@@ -274,6 +293,23 @@ final class MdevctlCommandLine {
             throw new UsageError("mdevctl requires a subcommand: list, types, start, stop, define, undefine or modify");
         }
         return (Verb) result.subcommand().commandSpec().userObject();
+    }
+
+    private static Verb parseLsmdev(List<String> args) {
+        CommandLine lsmdev = new CommandLine(new ListVerb()).setCommandName("lsmdev");
+        lsmdev.getCommandSpec().versionProvider(new VersionProvider());
+        StringWriter help = new StringWriter();
+        lsmdev.setOut(new PrintWriter(help));
+        ParseResult result;
+        try {
+            result = lsmdev.parseArgs(args.toArray(String[]::new));
+        } catch (ParameterException e) {
+            throw new UsageError(e.getMessage());
+        }
+        if (CommandLine.printHelpIfRequested(result)) {
+            return new Help(help.toString().stripTrailing());
+        }
+        return (Verb) result.commandSpec().userObject();
     }
 
     /** clap's message for a usage error, as mdevctl prints it. */

@@ -11,7 +11,7 @@ import mdev.mdevctl.Mdevctl;
 
 /**
  * The Gogo shell's {@code mdevctl} command: {@code mdevctl list -d}, the whole command line as
- * at a Linux prompt. A command returns what mdevctl prints; a failure is mdevctl's message with
+ * at a Linux prompt; and {@code lsmdev}, list's other name. A command returns what mdevctl prints; a failure is mdevctl's message with
  * the errno, and the cause's own message when a device write failed.
  *
  * <p>The verbs are not functions of their own: {@code start} and {@code stop} would shadow the
@@ -19,7 +19,8 @@ import mdev.mdevctl.Mdevctl;
  */
 @Component(service = MdevctlCommands.class, property = {
     "osgi.command.scope=mdevctl",
-    "osgi.command.function=mdevctl"
+    "osgi.command.function=mdevctl",
+    "osgi.command.function=lsmdev"
 })
 public final class MdevctlCommands {
     private final Mdevctl mdevctl;
@@ -31,6 +32,13 @@ public final class MdevctlCommands {
 
     public String mdevctl(String... args) {
         return run(List.of(args));
+    }
+
+    /** {@code lsmdev [-d] [-v] [--dumpjson] [-u UUID] [-p PARENT]}: mdevctl list's other name. */
+    public String lsmdev(String... args) {
+        List<String> line = new java.util.ArrayList<>(List.of("lsmdev"));
+        line.addAll(List.of(args));
+        return run(line);
     }
 
     private String run(List<String> line) {

@@ -125,6 +125,7 @@ public final class MdevctlComponent implements Mdevctl {
             autoStarter.execute(() -> {
                 verbLock.lock();
                 try {
+                    engine.newVerb();
                     engine.startParentDevices(parent);
                 } finally {
                     verbLock.unlock();
@@ -157,6 +158,7 @@ public final class MdevctlComponent implements Mdevctl {
         awaitAutoStarts();
         verbLock.lock();
         try {
+            engine.newVerb();
             return verb.run(engine);
         } catch (MdevctlCommandLine.UsageError e) {
             throw new IllegalArgumentException(e.getMessage());

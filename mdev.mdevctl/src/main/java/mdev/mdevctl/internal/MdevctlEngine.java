@@ -49,23 +49,35 @@ final class MdevctlEngine {
         this.callouts = new Callouts(store.directory(), warn);
     }
 
-    /** --force for the next verb (start, stop): a callout script that refuses is overridden. */
+    /** --force for the next verb: a callout script that refuses is overridden. */
     void force(boolean force) {
         this.force = force;
     }
 
+    /** A verb begins: callout scripts are looked for afresh, and --force is off until the verb sets it. */
+    void newVerb() {
+        callouts.newVerb();
+        force = false;
+    }
+
     /** An action with the callouts around it: pre (which may refuse), the action, post and notifiers. */
-    private void withCallouts(String action, Dev dev, Runnable body) {
+    private void withCallouts(Callouts.Action action, Dev dev, Runnable body) {
+        callouts(dev).invoke(action, force, body);
+    }
+
+    private Callouts.Session callouts(Dev dev) {
         MdevDefinition d = dev.definition();
-        String json = store.toJson(d);
-        callouts.pre(action, d, json, force);
-        boolean ok = false;
-        try {
-            body.run();
-            ok = true;
-        } finally {
-            callouts.post(action, d, json, ok);
-        }
+        // compact, as mdevctl's serde_json to_string
+        return callouts.session(d, SerdeJson.definition(d.type(), d.auto(), d.attrs()).toString());
+    }
+
+    /**
+     * The attributes a callout script reads from the running device ({@code get attributes}),
+     * or null when no script answers; a script's failure or malformed answer is an error.
+     */
+    private List<MdevDefinition.Attr> liveAttributes(Dev dev) {
+        JsonNode attrs = callouts(dev).attributes();
+        return attrs == null ? null : SerdeJson.attributes(attrs);
     }
 
     /** A device as mdevctl's MDev holds it while a verb runs. */
@@ -186,6 +198,16 @@ final class MdevctlEngine {
                         dev.auto = d.auto();
                         dev.attrs = new ArrayList<>(d.attrs());
                     });
+            // mdevctl 1.3: the attributes a callout script reads from the running device; without
+            // a script, the definition's (as mdevctl 1.2 shows them)
+            try {
+                List<MdevDefinition.Attr> read = liveAttributes(dev);
+                if (read != null) {
+                    dev.attrs = new ArrayList<>(read);
+                }
+            } catch (ErrnoException unreadable) {
+                // as mdevctl: the listing goes on without them (the script's stderr was reported)
+            }
             byParent.computeIfAbsent(dev.parent, p -> new ArrayList<>()).add(dev);
         }
         return byParent;
@@ -313,7 +335,7 @@ final class MdevctlEngine {
 
     /** mdevctl's MDev::start: create, then each attribute in order; a failing one removes the device. */
     private void startDevice(Dev dev) {
-        withCallouts("start", dev, () -> startDeviceNow(dev));
+        withCallouts(Callouts.Action.START, dev, () -> startDeviceNow(dev));
     }
 
     private void startDeviceNow(Dev dev) {
@@ -397,7 +419,7 @@ final class MdevctlEngine {
         Dev dev = new Dev(uuid);
         dev.parent = running.get().parent();
         dev.type = running.get().type();
-        withCallouts("stop", dev, () -> stopDevice(uuid));
+        withCallouts(Callouts.Action.STOP, dev, () -> stopDevice(uuid));
     }
 
     private void stopDevice(UUID uuid) {
@@ -459,7 +481,16 @@ final class MdevctlEngine {
             }
         }
         Dev defined = dev;
-        withCallouts("define", defined, () -> store.write(defined.definition()));
+        withCallouts(Callouts.Action.DEFINE, defined, () -> {
+            if (defined.active && jsonFile == null) {
+                // mdevctl 1.3: a running device is defined with the attributes its script reads from it
+                List<MdevDefinition.Attr> live = liveAttributes(defined);
+                if (live != null) {
+                    defined.attrs.addAll(live);
+                }
+            }
+            store.write(defined.definition());
+        });
         return uuid == null ? dev.uuid.toString() : "";
     }
 
@@ -473,7 +504,7 @@ final class MdevctlEngine {
         }
         List<MdevDefinition> readable = store.list(uuid, parent);
         for (MdevDefinition d : readable) {
-            withCallouts("undefine", Dev.of(d), () -> store.delete(d));
+            withCallouts(Callouts.Action.UNDEFINE, Dev.of(d), () -> store.delete(d));
         }
         if (store.deleteFiles(uuid, parent) == 0 && readable.isEmpty()) {
             throw new ErrnoException(Errno.ENOENT, "No devices match the specified uuid");
@@ -482,20 +513,27 @@ final class MdevctlEngine {
 
     /** What {@code modify} changes; null and false leave a field as it is. */
     record Modification(String type, boolean auto, boolean manual, String addAttr, boolean delAttr, Integer index,
-            String value, Path jsonFile) {
+            String value, Path jsonFile, boolean live, boolean defined) {
     }
 
     void modify(UUID uuid, String parent, Modification m) {
+        if (m.live()) {
+            modifyLive(uuid, parent, m);
+            return;
+        }
         if (m.auto() && m.manual()) {
             throw new ErrnoException(Errno.EINVAL, "'auto' and 'manual' are mutually exclusive");
         }
-        Dev dev = definedDevice(uuid, parent);
+        Dev dev;
         if (m.jsonFile() != null) {
-            // mdevctl 1.3's modify --jsonfile: the file replaces type, start and attributes
+            // the file replaces type, start and attributes of the definition
             if (parent == null) {
                 throw new ErrnoException(Errno.EINVAL, "Parent device required to modify device via json file");
             }
+            definedDevice(uuid, parent);
             dev = Dev.of(SerdeJson.toDefinition(uuid, parent, readJsonFile(m.jsonFile())));
+        } else {
+            dev = definedDevice(uuid, parent);
         }
         if (m.type() != null) {
             dev.type = m.type();
@@ -525,7 +563,56 @@ final class MdevctlEngine {
                 dev.attrs.remove(dev.attrs.size() - 1);
             }
         }
-        store.write(dev.definition());
+        Dev modified = dev;
+        withCallouts(Callouts.Action.MODIFY, modified, () -> store.write(modified.definition()));
+    }
+
+    /**
+     * mdevctl 1.3's {@code modify --live --jsonfile F [--defined]}: the running device takes the
+     * file's attributes through its versioned callout script ({@code live modify}); with
+     * {@code --defined} its definition is rewritten from the file too. Type, parent and start mode
+     * of a running device do not change.
+     */
+    private void modifyLive(UUID uuid, String parent, Modification m) {
+        if (m.type() != null) {
+            throw new ErrnoException(Errno.EINVAL, "'type' cannot be changed on active mdev");
+        }
+        if (m.auto()) {
+            throw new ErrnoException(Errno.EINVAL, "'auto' cannot be changed on active mdev");
+        }
+        if (m.manual()) {
+            throw new ErrnoException(Errno.EINVAL, "'manual' cannot be changed on active mdev");
+        }
+        Dev active = activeDevice(uuid, parent);
+        if (m.jsonFile() == null) {
+            throw new ErrnoException(Errno.EINVAL, "'live' option must be used with 'jsonfile' option");
+        }
+        Dev wanted = Dev.of(SerdeJson.toDefinition(uuid, active.parent, readJsonFile(m.jsonFile())));
+        if (!wanted.type.equals(active.type)) {
+            throw new ErrnoException(Errno.EINVAL, "'type' cannot be changed on active mdev");
+        }
+        if (m.defined()) {
+            Dev defined = definedDevice(uuid, active.parent);
+            if (!defined.type.equals(active.type)) {
+                throw new ErrnoException(Errno.EINVAL, "'type' of active and defined mdev does not match");
+            }
+        }
+        wanted.active = true;
+        callouts(wanted).modifyLive();
+        if (m.defined()) {
+            withCallouts(Callouts.Action.MODIFY, wanted, () -> store.write(wanted.definition()));
+        }
+    }
+
+    /** mdevctl's get_active_device, with its messages. */
+    private Dev activeDevice(UUID uuid, String parent) {
+        Map<String, List<Dev>> active = activeDevices(uuid, parent);
+        if (active.isEmpty()) {
+            throw new ErrnoException(Errno.ENODEV, parent == null
+                    ? "Mediated device " + uuid + " is not active"
+                    : "Mediated device " + parent + "/" + uuid + " is not active");
+        }
+        return active.values().iterator().next().get(0);
     }
 
     /** mdevctl's get_defined_device, with its messages. */

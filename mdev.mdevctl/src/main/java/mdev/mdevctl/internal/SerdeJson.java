@@ -129,7 +129,7 @@ final class SerdeJson {
                 attributes(node.get("attrs")));
     }
 
-    private static List<MdevDefinition.Attr> attributes(JsonNode attrs) {
+    static List<MdevDefinition.Attr> attributes(JsonNode attrs) {
         if (attrs == null || attrs.isNull()) {
             return List.of();
         }

@@ -23,7 +23,7 @@ public final class DefineBurst {
             // a long attribute list makes each rewrite big enough to be cut in the middle
             for (int a = 0; a < 8; a++) {
                 engine.modify(uuid, null, new MdevctlEngine.Modification(null, false, false, "assign_domain",
-                        false, null, "0x" + "f".repeat(200 + a), null));
+                        false, null, "0x" + "f".repeat(200 + a), null, false, false));
             }
             if (i == 0) {
                 System.out.println("writing");

@@ -417,18 +417,19 @@ class MdevctlVerbsTest {
         script("callouts", "10-other-type", 2, log);
         Path gate = script("callouts", "20-gate", 1, log);
         script("notifiers", "notify", 0, log);
-        ErrnoException refused = fails(Errno.EPERM, "callout script " + gate + " refused start of " + A + " (exit 1)",
+        ErrnoException refused = fails(Errno.EPERM, "Script '\"" + gate + "\"' failed with status '1'",
                 "start", "-u", A, "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_4");
         assertThat(refused).isNotNull();
         assertThat(bus.devices()).isEmpty();
         String said = java.nio.file.Files.readString(log);
         assertThat(said).contains("10-other-type -t i915-GVTg_V5_4 -e pre -a start -s none -u " + A + " -p 0000:00:02.0",
-                "20-gate -t i915-GVTg_V5_4 -e pre -a start -s none", "\"mdev_type\": \"i915-GVTg_V5_4\"");
+                "20-gate -t i915-GVTg_V5_4 -e pre -a start -s none", "{\"mdev_type\":\"i915-GVTg_V5_4\",\"start\":\"manual\",\"attrs\":[]}");
         assertThat(said).as("a refused action has no post").doesNotContain("-e post");
+        assertThat(said).as("the notifiers hear of it all the same").contains("notify -t i915-GVTg_V5_4 -e notify -a start -s none");
 
         mdevctl("start", "-u", A, "-p", "0000:00:02.0", "-t", "i915-GVTg_V5_4", "--force");
         assertThat(bus.devices()).hasSize(1);
-        assertThat(warnings).anyMatch(w -> w.contains("refused start") && w.endsWith("forced"));
+        assertThat(warnings).anyMatch(w -> w.startsWith("Forcing operation 'start' despite callout failure. Error was: Script"));
         said = java.nio.file.Files.readString(log);
         assertThat(said).contains("20-gate -t i915-GVTg_V5_4 -e post -a start -s success",
                 "notify -t i915-GVTg_V5_4 -e notify -a start -s success");
@@ -449,7 +450,7 @@ class MdevctlVerbsTest {
         assertThat(said).contains("-e pre -a define -s none -u " + B + " -p matrix",
                 "-e post -a define -s success", "-e pre -a undefine", "-e post -a undefine -s success");
         Path refuse = script("callouts", "gate", 1, log);
-        fails(Errno.EPERM, "callout script " + refuse + " refused define of " + B + " (exit 1)",
+        fails(Errno.EPERM, "Script '\"" + refuse + "\"' failed with status '1'",
                 "define", "-u", B, "-p", "matrix", "-t", "vfio_ap-passthrough");
         assertThat(store.list()).isEmpty();
     }

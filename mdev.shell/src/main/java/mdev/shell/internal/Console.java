@@ -46,7 +46,7 @@ public final class Console implements Callable<Integer> {
     static final int EXIT_FAILURE = 1;
     /** Exit code for a command line the jar does not understand (as getopt-style tools use). */
     static final int EXIT_USAGE = 2;
-    static final String USAGE = "usage: java -jar mdev-osgi.jar [--config DIR] [--script FILE] | mdevctl <verb> [options] | --help";
+    static final String USAGE = "usage: java -jar mdev-osgi.jar [--config DIR] [--script FILE] | mdevctl <verb> [options] | lsmdev [options] | --help";
     /** bnd's launcher registers itself with the command line in this property. */
     private static final String LAUNCHER_ARGUMENTS = "launcher.arguments";
 
@@ -69,6 +69,10 @@ public final class Console implements Callable<Integer> {
         if (!args.isEmpty() && args.get(0).equals("mdevctl")) {
             awaitReady(err);
             return mdevctl(args.subList(1, args.size()), out, err);
+        }
+        if (!args.isEmpty() && args.get(0).equals("lsmdev")) {
+            awaitReady(err);
+            return mdevctl(args, out, err);
         }
         Path configDir = null;
         Path script = null;
