@@ -83,4 +83,28 @@ class ShellCommandsIT {
                 "EINVAL: offset -4 is negative",
                 "EINVAL: path 9 is out of range 0..7");
     }
+
+    @org.junit.jupiter.api.Test
+    void commandsReturnValuesAScriptCanUse(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path script = dir.resolve("values.gosh");
+        String uuid = "83b8f4f2-509f-382f-3c1e-e6bfe0fa8002";
+        java.nio.file.Files.writeString(script, String.join("\n",
+                "created = mdev:create mtty mtty-2 " + uuid,
+                "devices = (mdev:list)",
+                "$devices size",
+                "first = $devices get 0",
+                "$first parent",
+                "$first openCount",
+                "$first bound",
+                "((mdev:types mtty) types) size",
+                "(((mdev:types mtty) types) get 1) availableInstances",
+                ""));
+        Distribution.Run run = new Distribution(dir).script(script);
+        org.assertj.core.api.Assertions.assertThat(run.exitCode()).as("stderr: %s", run.err()).isZero();
+        org.assertj.core.api.Assertions.assertThat(run.out()).isEqualTo(String.join("\n",
+                uuid,                                                   // the UUID mdev:create returned
+                uuid + " mtty mtty-2 (vfio, bound, open 0)",            // the list, a line per row
+                "1", uuid + " mtty mtty-2 (vfio, bound, open 0)", "mtty", "0", "true",
+                "2", "11", ""));
+    }
 }

@@ -342,9 +342,13 @@ public final class Console implements Callable<Integer> {
     int execute(CommandSession session, String command, PrintStream out, PrintStream err) {
         try {
             Object result = session.execute(command);
-            if (result != null) {
-                CharSequence text = session.format(result, Converter.INSPECT);
-                out.println(text);
+            if (result instanceof java.util.Collection<?> rows) {
+                // Gogo ends each element's line with a newline; an empty list prints nothing
+                if (!rows.isEmpty()) {
+                    out.print(session.format(result, Converter.INSPECT));
+                }
+            } else if (result != null) {
+                out.println(session.format(result, Converter.INSPECT));
             }
             out.flush();
             return 0;

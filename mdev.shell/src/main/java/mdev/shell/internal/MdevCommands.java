@@ -1,6 +1,5 @@
 package mdev.shell.internal;
 
-import java.io.PrintStream;
 import java.util.UUID;
 
 import org.apache.felix.service.command.Descriptor;
@@ -10,10 +9,9 @@ import org.osgi.service.component.annotations.Reference;
 
 import mdev.core.MdevBus;
 import mdev.core.MdevClassId;
-import mdev.core.MdevDevice;
 import mdev.core.MdevType;
 
-/** {@code mdev:*}: the bus, as the kernel's sysfs and mdevctl show it. */
+/** {@code mdev:*}: the bus, as the kernel's sysfs and mdevctl show it; the commands return {@link Rows}. */
 @Component(service = MdevCommands.class, property = {
         "osgi.command.scope=mdev",
         "osgi.command.function=types",
@@ -31,53 +29,39 @@ public final class MdevCommands {
     }
 
     @Descriptor("list the supported types of every parent")
-    public void types() {
-        print(System.out, null);
+    public Rows.TypeListing types() {
+        return listing(null);
     }
 
     @Descriptor("list the supported types of one parent")
-    public void types(@Descriptor("parent device") String parent) {
-        print(System.out, parent);
+    public Rows.TypeListing types(@Descriptor("parent device") String parent) {
+        return listing(parent);
     }
 
-    /** mdevctl types' layout: parents and their types sorted, a description's lines joined by ", ". */
-    private void print(PrintStream out, String parent) {
-        String current = null;
+    /** mdevctl types' order: parents and their types sorted. */
+    private Rows.TypeListing listing(String parent) {
         java.util.List<MdevType> types = new java.util.ArrayList<>(parent == null ? bus.types() : bus.types(parent));
         types.sort(java.util.Comparator.comparing(MdevType::parent).thenComparing(MdevType::id));
-        for (MdevType t : types) {
-            if (!t.parent().equals(current)) {
-                current = t.parent();
-                out.println(current);
-            }
-            out.println("  " + t.id());
-            out.println("    Available instances: " + t.availableInstances());
-            out.println("    Device API: " + t.deviceApi());
-            out.println("    Name: " + t.name());
-            if (!t.description().isEmpty()) {
-                out.println("    Description: " + String.join(", ", t.description().strip().split("\\s*\\n\\s*")));
-            }
-        }
+        // ArrayLists: Gogo calls methods on results reflectively, which the JDK's immutable lists refuse
+        return new Rows.TypeListing(new java.util.ArrayList<>(types.stream().map(t -> new Rows.TypeRow(t.parent(), t.id(),
+                t.availableInstances(), t.deviceApi(), t.name(), t.description())).toList()));
     }
 
     @Descriptor("list the mediated devices: uuid parent type (class, binding, opens)")
-    public void list() {
-        for (MdevDevice d : bus.devices()) {
-            System.out.println(d.uuid() + " " + d.parent() + " " + d.type() + " ("
-                    + MdevClassId.name(d.classId()) + ", " + (bus.isBound(d.uuid()) ? "bound" : "unbound")
-                    + ", open " + d.openCount() + ")");
-        }
+    public java.util.List<Rows.DeviceRow> list() {
+        return new java.util.ArrayList<>(bus.devices().stream().map(d -> new Rows.DeviceRow(d.uuid(), d.parent(), d.type(),
+                MdevClassId.name(d.classId()), bus.isBound(d.uuid()), d.openCount())).toList());
     }
 
-    @Descriptor("create a device with a new random UUID; prints the UUID")
-    public void create(@Descriptor("parent device") String parent, @Descriptor("type id, e.g. mtty-2") String type) {
-        System.out.println(bus.create(parent, type, UUID.randomUUID()).uuid());
+    @Descriptor("create a device with a new random UUID; returns the UUID")
+    public UUID create(@Descriptor("parent device") String parent, @Descriptor("type id, e.g. mtty-2") String type) {
+        return bus.create(parent, type, UUID.randomUUID()).uuid();
     }
 
-    @Descriptor("create a device with the given UUID; prints the UUID")
-    public void create(@Descriptor("parent device") String parent, @Descriptor("type id, e.g. mtty-2") String type,
+    @Descriptor("create a device with the given UUID; returns the UUID")
+    public UUID create(@Descriptor("parent device") String parent, @Descriptor("type id, e.g. mtty-2") String type,
             @Descriptor("device UUID") String uuid) {
-        System.out.println(bus.create(parent, type, Args.uuid(uuid)).uuid());
+        return bus.create(parent, type, Args.uuid(uuid)).uuid();
     }
 
     @Descriptor("remove a device")
@@ -86,8 +70,9 @@ public final class MdevCommands {
     }
 
     @Descriptor("show every attribute of a device (write-only ones are named only)")
-    public void attr(@Descriptor("device UUID") String uuid) {
+    public java.util.List<Rows.AttributeRow> attr(@Descriptor("device UUID") String uuid) {
         UUID id = Args.uuid(uuid);
+        java.util.List<Rows.AttributeRow> rows = new java.util.ArrayList<>();
         for (String name : bus.attributes(id)) {
             String value;
             try {
@@ -96,15 +81,17 @@ public final class MdevCommands {
                 if (e.errno() != mdev.core.Errno.EACCES) {
                     throw e;
                 }
-                value = "(write-only)";
+                value = null;
             }
-            System.out.println(name + ": " + value.replace("\n", "\n  "));
+            rows.add(new Rows.AttributeRow(name, value));
         }
+        return rows;
     }
 
     @Descriptor("read one attribute of a device, as cat of its sysfs file")
-    public void attr(@Descriptor("device UUID") String uuid, @Descriptor("attribute name") String name) {
-        System.out.print(bus.readAttribute(Args.uuid(uuid), name));
+    public String attr(@Descriptor("device UUID") String uuid, @Descriptor("attribute name") String name) {
+        String value = bus.readAttribute(Args.uuid(uuid), name);
+        return value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;   // the console adds it
     }
 
     @Descriptor("write an attribute of a device, as echo VALUE > its sysfs file (a newline is added)")
