@@ -32,6 +32,8 @@ final class Distribution {
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         jvmOptions.add("-Djava.io.tmpdir=" + tmp);
         jvmOptions.add("-Dmdev.log.file=" + logFile());
+        jvmOptions.add("-Dmdev.web.token.file=" + dir.resolve("state").resolve("web-token"));
+        jvmOptions.add("-Dorg.osgi.service.http.port=0");   // a free port: runs must not meet on 8080
         mdevctlRoot(dir.resolve("mdevctl"));
     }
 

@@ -14,6 +14,8 @@ public final class EventFd {
     private long counter;
     /** Where signals also go (another process's eventfd), or null. */
     private final LongConsumer forward;
+    /** Where signals are also counted (the interrupts of the device the eventfd was given to), or null. */
+    private volatile java.util.concurrent.atomic.LongAdder signals;
 
     public EventFd() {
         this.forward = null;
@@ -37,9 +39,18 @@ public final class EventFd {
             counter += n;
             notifyAll();
         }
+        java.util.concurrent.atomic.LongAdder counted = signals;
+        if (counted != null) {
+            counted.add(n);
+        }
         if (forward != null) {
             forward.accept(n);
         }
+    }
+
+    /** From now on each signal is also added to {@code counter} (a device's interrupt count); null stops it. */
+    public void countSignalsInto(java.util.concurrent.atomic.LongAdder counter) {
+        this.signals = counter;
     }
 
     public void signal() {

@@ -24,6 +24,11 @@ public abstract class GuardedVfioDevice implements VfioDevice {
     private final UUID uuid;
     final VfioDeviceOps ops;
     final StampedLock guard = new StampedLock();
+    /** Counted on the I/O path: striped adders, so threads using one device do not share a cache line per call. */
+    final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder writes = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder ioctls = new java.util.concurrent.atomic.LongAdder();
+    final java.util.concurrent.atomic.LongAdder interrupts = new java.util.concurrent.atomic.LongAdder();
     /** Written under the guard's write lock, read under its read lock. */
     boolean gone;
     /** Open files, guarded by {@code this}. */
@@ -109,6 +114,16 @@ public abstract class GuardedVfioDevice implements VfioDevice {
             }
         }
         return wasOpen;
+    }
+
+    @Override
+    public boolean hasDisplay() {
+        return ops instanceof VfioGfxIoctls;
+    }
+
+    @Override
+    public VfioDeviceStats stats() {
+        return new VfioDeviceStats(reads.sum(), writes.sum(), ioctls.sum(), interrupts.sum());
     }
 
     ErrnoException goneError() {

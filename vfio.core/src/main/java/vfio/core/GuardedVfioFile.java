@@ -36,6 +36,7 @@ final class GuardedVfioFile implements VfioDeviceFile {
     public int read(ByteBuffer dst, long pos) {
         long stamp = enter();
         try {
+            device.reads.increment();
             return device.ops.read(dst, pos);
         } finally {
             device.guard.unlockRead(stamp);
@@ -46,6 +47,7 @@ final class GuardedVfioFile implements VfioDeviceFile {
     public int write(ByteBuffer src, long pos) {
         long stamp = enter();
         try {
+            device.writes.increment();
             return device.ops.write(src, pos);
         } finally {
             device.guard.unlockRead(stamp);
@@ -56,9 +58,34 @@ final class GuardedVfioFile implements VfioDeviceFile {
     public long ioctl(int cmd, ByteBuffer arg) {
         long stamp = enter();
         try {
-            return device.ops.ioctl(cmd, arg, files);
+            device.ioctls.increment();
+            long result = device.ops.ioctl(cmd, arg, files);
+            if (cmd == Vfio.VFIO_DEVICE_SET_IRQS) {
+                countInterrupts(arg);
+            }
+            return result;
         } finally {
             device.guard.unlockRead(stamp);
+        }
+    }
+
+    /** The eventfds a successful SET_IRQS gave the device count their signals as the device's interrupts. */
+    private void countInterrupts(ByteBuffer arg) {
+        int base = arg.position();
+        int flags = arg.getInt(base + 4);
+        if ((flags & Vfio.VFIO_IRQ_SET_DATA_EVENTFD) == 0 || (flags & Vfio.VFIO_IRQ_SET_ACTION_TRIGGER) == 0) {
+            return;
+        }
+        int count = arg.getInt(base + 16);
+        for (int i = 0; i < count; i++) {
+            int fd = arg.getInt(base + 20 + 4 * i);
+            if (fd >= 0) {
+                try {
+                    files.eventFd(fd).countSignalsInto(device.interrupts);
+                } catch (mdev.core.ErrnoException closedMeanwhile) {
+                    // the device took it; nothing to count
+                }
+            }
         }
     }
 

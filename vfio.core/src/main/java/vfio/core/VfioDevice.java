@@ -33,4 +33,14 @@ public interface VfioDevice {
      * because the device went, after every lock of the device is released.
      */
     VfioDeviceFile open(FileTable files, VfioDeviceContext context, Runnable onRelease);
+
+    /** Whether the device has display planes (VFIO_DEVICE_QUERY_GFX_PLANE answers). */
+    default boolean hasDisplay() {
+        return false;
+    }
+
+    /** What the device has done so far (reads, writes, ioctls, interrupts); {@link VfioDeviceStats#NONE} if it does not count. */
+    default VfioDeviceStats stats() {
+        return VfioDeviceStats.NONE;
+    }
 }

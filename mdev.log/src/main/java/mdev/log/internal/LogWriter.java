@@ -25,6 +25,7 @@ import org.osgi.service.log.LogEntry;
 import org.osgi.service.log.LogLevel;
 import org.osgi.service.log.LogListener;
 import org.osgi.service.log.LogReaderService;
+import org.osgi.service.log.LoggerFactory;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -39,6 +40,9 @@ import mdev.log.Logs;
  * repeated, and the count is written when a different one comes. The Log Service's own
  * framework, bundle and service events ({@code Events.*}) reach the console only as warnings,
  * and service events reach the file only as warnings too (one INFO record per registration).
+ *
+ * <p>While it runs, what is logged through java.util.logging goes to the Log Service too
+ * ({@link JulBridge}).
  *
  * <p>Records come from the Log Service's single delivery thread; {@code this} guards the file
  * and the repeat count against deactivation.
@@ -83,8 +87,11 @@ public final class LogWriter implements LogListener {
     private LogEntry last;
     private int repeats;
 
+    private final JulBridge jul;
+
     @Activate
-    public LogWriter(@Reference LogReaderService reader, Config config, BundleContext context) {
+    public LogWriter(@Reference LogReaderService reader, @Reference LoggerFactory loggers, Config config,
+            BundleContext context) {
         this.reader = reader;
         this.consoleLevel = level(config.console_level().isBlank()
                 ? Objects.requireNonNullElse(context.getProperty(CONSOLE_LEVEL_PROPERTY), "WARN") : config.console_level());
@@ -96,10 +103,12 @@ public final class LogWriter implements LogListener {
             earlier.forEach(this::toFile);
         }
         reader.addLogListener(this);
+        this.jul = JulBridge.install(loggers);
     }
 
     @Deactivate
     void deactivate() {
+        jul.uninstall();
         reader.removeLogListener(this);
         synchronized (this) {
             flushRepeats();
