@@ -1,5 +1,6 @@
 package mdev.acceptance;
 
+import mdev.testkit.guest.LinuxGuest;
 import static mdev.acceptance.GuestIT.BOOT;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,10 +36,10 @@ class DisplayGuestIT {
             assertThat(shell.command("mdev:attr " + DISPLAY + " resolution").strip()).isEqualTo("640x480");
             shell.command("vfio-user:serve " + DISPLAY + " " + dir.resolve("display.sock"));
 
-            try (Guest guest = Guest.boot("display", dir, init, true, "display.sock")) {
+            try (LinuxGuest guest = LinuxGuest.boot("display", dir, init, true, "display.sock")) {
                 String console = guest.awaitConsole("CONSOLE", 1, 0, BOOT);
                 List<String> lines = console.lines().map(String::strip).toList();
-                assertThat(lines).as("console: %s", guest.console)
+                assertThat(lines).as("console: %s", guest.consoleLog())
                         .anyMatch(l -> l.matches("FUNCTION 0000:00:\\w\\w\\.0 0x1234:0x1111 bochs-drm"))
                         .contains("DRM card0-Virtual-1 connected 640x480", "FB 640,480 stride 2560 bpp 32");
                 Path consolePng = PICTURES.resolve("console.png");

@@ -1,5 +1,6 @@
 package mdev.acceptance;
 
+import mdev.testkit.guest.LinuxGuest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ class GuestIT {
                     .startsWith("serving " + CARD);
 
             // guest RAM a shared memfd: DMA maps come with descriptors
-            try (Guest guest = Guest.boot("mtty-shared-memory", dir, init(), true, "mtty.sock")) {
+            try (LinuxGuest guest = LinuxGuest.boot("mtty-shared-memory", dir, init(), true, "mtty.sock")) {
                 assertPortsLoopBack(firstRound(guest, 1), guest, 2);
                 // system_reset resets the device (DEVICE_RESET); the guest boots and drives it again
                 guest.monitor("system_reset");
@@ -42,7 +43,7 @@ class GuestIT {
             }
 
             // a second QEMU at once, its RAM private: DMA maps without descriptors
-            try (Guest guest = Guest.boot("mtty-private-memory", dir, init(), false, "mtty.sock")) {
+            try (LinuxGuest guest = LinuxGuest.boot("mtty-private-memory", dir, init(), false, "mtty.sock")) {
                 assertPortsLoopBack(firstRound(guest, 1), guest, 2);
                 assertThat(guest.quit()).isZero();
             }
@@ -65,7 +66,7 @@ class GuestIT {
             shell.command("vfio-user:serve " + SINGLE + " " + dir.resolve("single.sock"));
             awaitOutput(shell, "vfio-user:list", "card.sock " + CARD + " waiting");
 
-            try (Guest guest = Guest.boot("two-cards", dir, init(), true, "card.sock", "single.sock")) {
+            try (LinuxGuest guest = LinuxGuest.boot("two-cards", dir, init(), true, "card.sock", "single.sock")) {
                 assertPortsLoopBack(firstRound(guest, 1), guest, 3);
 
                 // the vendor goes while the guest uses its cards: the devices go with it
@@ -74,7 +75,7 @@ class GuestIT {
                 int stopped = guest.console().length();
                 String after = guest.awaitConsole("GUEST DONE", 2, stopped, BOOT);
                 assertThat(after.lines().filter(l -> l.startsWith("LOOP ")))
-                        .as("no port loops back once its device is gone (console: %s)", guest.console)
+                        .as("no port loops back once its device is gone (console: %s)", guest.consoleLog())
                         .isNotEmpty().noneMatch(l -> l.matches("LOOP (ttyS\\d+) hello from \\1"));
                 assertThat(guest.running()).as("QEMU survives its devices").isTrue();
                 assertThat(guest.quit()).isZero();
@@ -83,7 +84,7 @@ class GuestIT {
             // the vendor back: the auto card is made again and its socket served again, by themselves
             assertThat(shell.command("start " + bundleId(shell, "samples.mtty"))).isBlank();
             awaitOutput(shell, "vfio-user:list", "card.sock " + CARD + " waiting");
-            try (Guest guest = Guest.boot("vendor-back", dir, init(), true, "card.sock")) {
+            try (LinuxGuest guest = LinuxGuest.boot("vendor-back", dir, init(), true, "card.sock")) {
                 assertPortsLoopBack(firstRound(guest, 1), guest, 2);
                 assertThat(guest.quit()).isZero();
             }
@@ -93,7 +94,7 @@ class GuestIT {
     }
 
     /** The console of the first round of the {@code boot}-th boot: from its "GUEST UP" to its first "GUEST DONE". */
-    static String firstRound(Guest guest, int boot) throws Exception {
+    static String firstRound(LinuxGuest guest, int boot) throws Exception {
         String all = guest.awaitConsole("GUEST UP", boot, 0, BOOT);
         int up = -1;
         for (int i = 0; i < boot; i++) {
@@ -128,15 +129,15 @@ class GuestIT {
         assertThat(said).as("%s: %s", command, what).matches(done);
     }
 
-    private static void assertPortsLoopBack(String round, Guest guest, int ports) {
+    private static void assertPortsLoopBack(String round, LinuxGuest guest, int ports) {
         List<String> lines = round.lines().map(String::strip).toList();
-        assertThat(lines).as("8250_pci bound the UARTs of the mtty cards [4348:3253] (console: %s)", guest.console)
+        assertThat(lines).as("8250_pci bound the UARTs of the mtty cards [4348:3253] (console: %s)", guest.consoleLog())
                 .filteredOn(l -> l.startsWith("PORT ")).hasSize(ports)
                 .allMatch(l -> l.matches("PORT ttyS\\d+ 0x4348:0x3253 0000:00:\\w\\w\\.0"));
-        assertThat(lines).as("what each port sent came back (console: %s)", guest.console)
+        assertThat(lines).as("what each port sent came back (console: %s)", guest.consoleLog())
                 .filteredOn(l -> l.startsWith("LOOP ")).hasSize(ports)
                 .allMatch(l -> l.matches("LOOP (ttyS\\d+) hello from \\1"));
-        assertThat(lines).as("each port took interrupts (console: %s)", guest.console)
+        assertThat(lines).as("each port took interrupts (console: %s)", guest.consoleLog())
                 .filteredOn(l -> l.startsWith("IRQ ")).hasSize(ports)
                 .allMatch(l -> l.matches("IRQ ttyS\\d+ [1-9]\\d*"));
     }

@@ -1,5 +1,6 @@
 package mdev.acceptance;
 
+import mdev.testkit.guest.LinuxGuest;
 import static mdev.acceptance.GuestIT.BOOT;
 import static mdev.acceptance.GuestIT.awaitOutput;
 import static mdev.acceptance.GuestIT.bundleId;
@@ -44,18 +45,18 @@ class VirtioGuestIT {
             shell.command("vfio-user:serve " + DISPLAY + " " + dir.resolve("display.sock"));
             awaitOutput(shell, "vfio-user:list", "nic.sock " + NIC + " waiting");
 
-            try (Guest guest = Guest.boot("virtio", dir, init(), true, "nic.sock", "display.sock")) {
+            try (LinuxGuest guest = LinuxGuest.boot("virtio", dir, init(), true, "nic.sock", "display.sock")) {
                 String round = firstRound(guest, 1);
                 List<String> lines = round.lines().map(String::strip).toList();
-                assertThat(lines).as("virtio_pci bound both functions (console: %s)", guest.console)
+                assertThat(lines).as("virtio_pci bound both functions (console: %s)", guest.consoleLog())
                         .filteredOn(l -> l.startsWith("FUNCTION ")).hasSize(2)
                         .anyMatch(l -> l.matches("FUNCTION 0000:00:\\w\\w\\.0 0x1af4:0x1041 virtio-pci"))
                         .anyMatch(l -> l.matches("FUNCTION 0000:00:\\w\\w\\.0 0x1af4:0x1050 virtio-pci"));
                 assertThat(lines).as("virtio_net made an interface of the mvnet device and it is up (console: %s)",
-                        guest.console).contains("NIC eth0 52:54:e0:fa:60:01 virtio_net up");
+                        guest.consoleLog()).contains("NIC eth0 52:54:e0:fa:60:01 virtio_net up");
                 assertThat(lines).as("an ARP request went out, came back, was answered, and the answer came back"
-                        + " (console: %s)", guest.console).contains("ARP eth0 1");
-                assertThat(lines).as("virtio_gpu got 1024x768 from the expect rules (console: %s)", guest.console)
+                        + " (console: %s)", guest.consoleLog()).contains("ARP eth0 1");
+                assertThat(lines).as("virtio_gpu got 1024x768 from the expect rules (console: %s)", guest.consoleLog())
                         .contains("DRM card0-Virtual-1 connected 1024x768");
 
                 // the NIC's vendor goes while the guest uses it: its function goes, the guest copes
@@ -65,7 +66,7 @@ class VirtioGuestIT {
                 String after = guest.awaitConsole("GUEST DONE", 2, stopped, BOOT);
                 String wholeRound = after.substring(after.indexOf("GUEST DONE"));   // began after the stop
                 assertThat(wholeRound.lines().map(String::strip)).as("nothing answers once the NIC is gone (console: %s)",
-                        guest.console).contains("ARP eth0 0").contains("DRM card0-Virtual-1 connected 1024x768");
+                        guest.consoleLog()).contains("ARP eth0 0").contains("DRM card0-Virtual-1 connected 1024x768");
                 assertThat(guest.running()).as("QEMU survives its device").isTrue();
                 assertThat(guest.quit()).isZero();
             }
@@ -73,9 +74,9 @@ class VirtioGuestIT {
             // the vendor back: the NIC is made again, given to VMs again and served again, by itself
             assertThat(shell.command("start " + bundleId(shell, "samples.mvnet"))).isBlank();
             awaitOutput(shell, "vfio-user:list", "nic.sock " + NIC + " waiting");
-            try (Guest guest = Guest.boot("virtio-nic-back", dir, init(), true, "nic.sock")) {
+            try (LinuxGuest guest = LinuxGuest.boot("virtio-nic-back", dir, init(), true, "nic.sock")) {
                 List<String> lines = firstRound(guest, 1).lines().map(String::strip).toList();
-                assertThat(lines).as("console: %s", guest.console).contains("NIC eth0 52:54:e0:fa:60:01 virtio_net up",
+                assertThat(lines).as("console: %s", guest.consoleLog()).contains("NIC eth0 52:54:e0:fa:60:01 virtio_net up",
                         "ARP eth0 1");
                 assertThat(guest.quit()).isZero();
             }

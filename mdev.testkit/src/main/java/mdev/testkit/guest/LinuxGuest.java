@@ -1,4 +1,4 @@
-package mdev.acceptance;
+package mdev.testkit.guest;
 
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
@@ -13,17 +13,22 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real VM: Debian's QEMU (>= 10.1, for vfio-user-pci) from the trixie chroot that
- * tools/guest-packages.sh installs, booting Debian's kernel with an initramfs of busybox and an
+ * A real VM for tests: Debian's QEMU (>= 10.1, for vfio-user-pci) from the trixie chroot that
+ * guest-packages.sh (beside this class; tools/guest-packages.sh in mdev-osgi) installs once, booting Debian's kernel with an initramfs of busybox and an
  * init script, on TCG. Its devices are vfio-user sockets served by mdev-osgi. QEMU runs in a
  * private mount namespace in which the test's directory is bound into the chroot at
  * {@value #INSIDE}, so sockets, initramfs and console keep their paths for both sides. The
  * serial console goes to {@code console.log} in the test's directory, its HMP monitor listens on
  * {@code monitor.sock} there; when the guest ends, the console and QEMU's own output are kept
- * in target/guest-logs/NAME, the place failures name.
+ * in target/guest-logs/NAME (the system property {@code mdev.guest.logs} names another place),
+ * the place failures name.
+ *
+ * <p>{@link #run} is the short way: boot a guest on some vfio-user sockets, run a shell script in
+ * it, get what it printed and its exit status. It needs root (chroot, mount namespaces) and, the
+ * first time on a machine, Debian's package registry (about 500 MB, under
+ * /var/cache/mdev-osgi/guest or $MDEV_GUEST_CACHE).
  */
-final class Guest implements AutoCloseable {
-    static final Path TOOLS = Path.of(System.getProperty("mdev.tools", "../tools")).toAbsolutePath();
+public final class LinuxGuest implements AutoCloseable {
     private static final String INSIDE = "/mnt/mdev-osgi-test";
     private static final Path LOGS = Path.of(System.getProperty("mdev.guest.logs", "target/guest-logs")).toAbsolutePath();
     private static Path root;
@@ -31,19 +36,33 @@ final class Guest implements AutoCloseable {
     private final Path dir;
     private final Process qemu;
     /** Where the console is kept when the guest ends. */
-    final Path console;
+    private final Path console;
 
-    private Guest(Path dir, Process qemu, String name) {
+    private LinuxGuest(Path dir, Process qemu, String name) {
         this.dir = dir;
         this.qemu = qemu;
         this.console = LOGS.resolve(name).resolve("console.log");
     }
 
-    /** The chroot holding QEMU and the guest's kernel and busybox, installed on first use. */
-    static synchronized Path root() throws IOException, InterruptedException {
+    /**
+     * The chroot holding QEMU and the guest's kernel, modules and busybox, installed on first use
+     * by the guest-packages.sh this kit carries. Fails saying what is missing when it cannot be.
+     */
+    public static synchronized Path root() throws IOException, InterruptedException {
         if (root == null) {
-            Process install = new ProcessBuilder("sh", TOOLS.resolve("guest-packages.sh").toString())
-                    .redirectErrorStream(true).start();
+            Path script = Files.createTempFile("guest-packages", ".sh");
+            try (java.io.InputStream in = LinuxGuest.class.getResourceAsStream("guest-packages.sh")) {
+                if (in == null) {
+                    throw new IOException("guest-packages.sh is missing beside " + LinuxGuest.class.getName());
+                }
+                Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            Process install;
+            try {
+                install = new ProcessBuilder("sh", script.toString()).redirectErrorStream(true).start();
+            } finally {
+                script.toFile().deleteOnExit();
+            }
             String said = new String(install.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (install.waitFor() != 0) {
                 throw new AssertionError("the real-guest tests cannot run here: " + said.strip());
@@ -58,7 +77,7 @@ final class Guest implements AutoCloseable {
      * per socket (in {@code dir}). With {@code sharedMemory} the guest's RAM is a shared memfd, so DMA maps
      * come with descriptors; without, the server reaches guest memory by DMA_READ/DMA_WRITE.
      */
-    static Guest boot(String name, Path dir, String init, boolean sharedMemory, String... sockets)
+    public static LinuxGuest boot(String name, Path dir, String init, boolean sharedMemory, String... sockets)
             throws IOException, InterruptedException {
         Path root = root();
         Files.deleteIfExists(dir.resolve("console.log"));
@@ -88,11 +107,16 @@ final class Guest implements AutoCloseable {
         Files.writeString(dir.resolve("qemu-command"), String.join(" ", command) + "\n");
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("qemu.log").toFile()).start();
-        return new Guest(dir, process, name);
+        return new LinuxGuest(dir, process, name);
+    }
+
+    /** Where the console is kept when the guest ends (target/guest-logs/NAME/console.log). */
+    public Path consoleLog() {
+        return console;
     }
 
     /** The console so far. */
-    String console() throws IOException {
+    public String console() throws IOException {
         Path live = dir.resolve("console.log");
         return Files.exists(live) ? Files.readString(live, StandardCharsets.ISO_8859_1) : "";
     }
@@ -101,7 +125,7 @@ final class Guest implements AutoCloseable {
      * Waits until the console shows a line starting with {@code line} {@code times} times after
      * its first {@code from} characters; returns the console from there. Fails naming the console.
      */
-    String awaitConsole(String line, int times, int from, Duration timeout) throws IOException, InterruptedException {
+    public String awaitConsole(String line, int times, int from, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             String all = console();
@@ -120,7 +144,7 @@ final class Guest implements AutoCloseable {
     }
 
     /** One HMP command on QEMU's monitor ({@code system_reset}, {@code quit}, ...), once it is taken. */
-    void monitor(String command) throws IOException {
+    public void monitor(String command) throws IOException {
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("monitor.sock")))) {
             untilPrompt(channel);
             channel.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.US_ASCII)));
@@ -137,7 +161,7 @@ final class Guest implements AutoCloseable {
     }
 
     /** Quits QEMU through its monitor and waits for it; returns its exit status. */
-    int quit() throws IOException, InterruptedException {
+    public int quit() throws IOException, InterruptedException {
         if (qemu.isAlive()) {
             monitor("quit");
         }
@@ -147,7 +171,7 @@ final class Guest implements AutoCloseable {
         return qemu.exitValue();
     }
 
-    boolean running() {
+    public boolean running() {
         return qemu.isAlive();
     }
 
@@ -160,4 +184,42 @@ final class Guest implements AutoCloseable {
         Files.writeString(console, console(), StandardCharsets.ISO_8859_1);
         Files.copy(dir.resolve("qemu.log"), console.resolveSibling("qemu.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
+
+    /** What a script printed in a guest, and how it ended. */
+    public record Result(int status, String output) {
+    }
+
+    /**
+     * Boots a guest (its RAM shared, so DMA maps come with descriptors) with a vfio-user-pci
+     * device per socket (socket files in {@code dir}), runs {@code script} with busybox's sh after
+     * /proc, /sys and /dev are mounted and the kernel modules the kit installs
+     * (virtio_net, virtio-gpu, bochs and what they need) are loaded, and returns what the script
+     * printed (standard output and error) and its exit status. Fails naming the console when the
+     * script does not end within {@code timeout}.
+     */
+    public static Result run(String name, Path dir, String script, Duration timeout, String... sockets)
+            throws IOException, InterruptedException {
+        Files.writeString(dir.resolve("script.sh"), script);
+        String init = "#!/bin/busybox sh\n"
+                + "/bin/busybox --install -s /bin\n"
+                + "mount -t proc proc /proc\nmount -t sysfs sys /sys\nmount -t devtmpfs dev /dev\n"
+                + "for m in $(cat /lib/modules/load-order 2>/dev/null); do insmod \"/lib/modules/$m\" 2>/dev/null; done\n"
+                + "cat > /tmp/script.sh <<'MDEV_GUEST_SCRIPT'\n" + script + (script.endsWith("\n") ? "" : "\n")
+                + "MDEV_GUEST_SCRIPT\n"
+                + "echo " + BEGIN + "\n"
+                + "sh /tmp/script.sh 2>&1\n"
+                + "echo \"" + END + " $?\"\n"
+                + "poweroff -f\n";
+        try (LinuxGuest guest = boot(name, dir, init, true, sockets)) {
+            String text = guest.awaitConsole(END, 1, 0, timeout);
+            int begin = text.indexOf(BEGIN + "\n");
+            int end = text.lastIndexOf(END + " ");
+            String output = text.substring(begin < 0 ? 0 : begin + BEGIN.length() + 1, end).replace("\r", "");
+            String statusText = text.substring(end + END.length() + 1).lines().findFirst().orElse("").strip();
+            return new Result(Integer.parseInt(statusText), output);
+        }
+    }
+
+    private static final String BEGIN = "MDEV-GUEST-SCRIPT-BEGIN";
+    private static final String END = "MDEV-GUEST-SCRIPT-END";
 }

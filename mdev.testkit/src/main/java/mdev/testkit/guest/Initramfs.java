@@ -1,4 +1,4 @@
-package mdev.acceptance;
+package mdev.testkit.guest;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * A guest's initramfs: an uncompressed cpio archive in the kernel's "newc" format
  * (Documentation/driver-api/early-userspace/buffer-format.rst), with busybox and an init script.
  */
-final class Initramfs {
+public final class Initramfs {
     private static final int S_IFDIR = 0040000;
     private static final int S_IFREG = 0100000;
 
@@ -21,7 +21,7 @@ final class Initramfs {
      * busybox as /bin/busybox, {@code init} as /init, the directories init mounts on, and the
      * files of {@code modules} (kernel modules and their load-order) in /lib/modules.
      */
-    static void write(Path out, Path busybox, String init, Path modules) throws IOException {
+    public static void write(Path out, Path busybox, String init, Path modules) throws IOException {
         Initramfs cpio = new Initramfs();
         for (String dir : new String[] { "bin", "dev", "proc", "sys", "tmp", "lib", "lib/modules" }) {
             cpio.entry(dir, S_IFDIR | 0755, new byte[0]);
