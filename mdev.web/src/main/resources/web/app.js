@@ -89,6 +89,9 @@
     if (types.includes(current)) createType.value = current;
   }
 
+  // what is redrawn lives in these; the form and the token field are never replaced, so typing
+  // into them is not cut short by a redraw
+  const parentsSection = el('div', {id: 'parents-section'});
   const sections = el('div', {id: 'sections'});
 
   function draw() {
@@ -145,9 +148,8 @@
           el('td', {class: 'muted'}, b.version), el('td', {class: 'state'}, b.state), el('td', {}, button));
       }));
 
+    parentsSection.replaceChildren(parents);
     sections.replaceChildren(
-      el('h2', {}, 'Parents and types'), parents,
-      el('div', {class: 'bar'}, createParent, createType, createUuid, createButton),
       el('h2', {}, 'Devices (' + state.devices.length + ')'),
       state.devices.length ? devices : el('p', {class: 'muted', id: 'devices'}, 'no devices'),
       displays,
@@ -180,7 +182,10 @@
   root.replaceChildren(
     el('h1', {}, 'mdev-osgi host'),
     el('div', {class: 'bar'}, el('label', {for: 'token'}, 'Token '), token),
-    status, sections);
+    status,
+    el('h2', {}, 'Parents and types'), parentsSection,
+    el('div', {class: 'bar'}, createParent, createType, createUuid, createButton),
+    sections);
   refresh();
   setInterval(refresh, 1000);
 })();

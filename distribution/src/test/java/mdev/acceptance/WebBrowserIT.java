@@ -72,8 +72,13 @@ class WebBrowserIT {
                 retry(wait, () -> new Select(browser.findElement(By.id("create-parent"))).selectByValue("mtty"));
                 retry(wait, () -> new Select(browser.findElement(By.id("create-type"))).selectByValue("mtty-2"));
                 browser.findElement(By.id("create-uuid")).sendKeys(DEVICE);
+                assertThat(browser.findElement(By.id("create-uuid")).getAttribute("value")).as("typed while the page redraws")
+                        .isEqualTo(DEVICE);
                 browser.findElement(By.id("create-button")).click();
-                wait.until(b -> !b.findElements(By.cssSelector("#devices tr[data-uuid='" + DEVICE + "']")).isEmpty());
+                wait.withMessage(() -> "the created device on the page; status '" + text(browser, "#status") + "', parent '"
+                        + browser.findElement(By.id("create-parent")).getAttribute("value") + "', type '"
+                        + browser.findElement(By.id("create-type")).getAttribute("value") + "'")
+                        .until(b -> !b.findElements(By.cssSelector("#devices tr[data-uuid='" + DEVICE + "']")).isEmpty());
                 assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("created a mtty-2 on mtty");
                 assertThat(shell.command("mdev:list")).contains(DEVICE + " mtty mtty-2 (vfio, bound, open 0)");
 
