@@ -3,7 +3,6 @@ package vfio.core;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.locks.StampedLock;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
@@ -12,10 +11,11 @@ import mdev.log.Logs;
 
 /**
  * A VFIO device over a vendor's ops, as a class driver publishes it (vfio_mdev.c's device, or
- * a transport that presents another kind of device as VFIO). Its {@code guard} is read-locked by every call on an open file and
- * write-locked once by {@link #shutdown}, so that when the device goes, calls in flight finish
- * before the vendor frees its state, and later calls see {@code gone} and answer ENODEV.
- * The guard sits between the bus lock and the vendor's own lock in the lock order. While a
+ * a transport that presents another kind of device as VFIO). Every call on an open file enters
+ * its {@code guard} ({@link InFlight}: one uncontended atomic on the calling thread's stripe, no
+ * cache line shared between threads) and {@link #shutdown} closes it once, so that when the
+ * device goes, calls in flight finish before the vendor frees its state, and later calls answer
+ * ENODEV. The guard sits between the bus lock and the vendor's own lock in the lock order. While a
  * file is open the device holds an open reference ({@link #takeOpenReference}), which makes
  * removing what it presents answer EBUSY.
  */
@@ -23,14 +23,10 @@ import mdev.log.Logs;
 public abstract class GuardedVfioDevice implements VfioDevice {
     private final UUID uuid;
     final VfioDeviceOps ops;
-    final StampedLock guard = new StampedLock();
-    /** Counted on the I/O path: striped adders, so threads using one device do not share a cache line per call. */
-    final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
-    final java.util.concurrent.atomic.LongAdder writes = new java.util.concurrent.atomic.LongAdder();
-    final java.util.concurrent.atomic.LongAdder ioctls = new java.util.concurrent.atomic.LongAdder();
+    /** Calls in flight, and the counts of reads, writes and ioctls made. */
+    final InFlight guard = new InFlight();
+    /** Signals of the eventfds SET_IRQS gave the device (striped: interrupts come from many threads). */
     final java.util.concurrent.atomic.LongAdder interrupts = new java.util.concurrent.atomic.LongAdder();
-    /** Written under the guard's write lock, read under its read lock. */
-    boolean gone;
     /** Open files, guarded by {@code this}. */
     private final List<GuardedVfioFile> files = new ArrayList<>();
 
@@ -75,11 +71,11 @@ public abstract class GuardedVfioDevice implements VfioDevice {
         if (fileTable == null || context == null) {
             throw new ErrnoException(Errno.EINVAL, "open of " + name() + " needs a file table and a context");
         }
-        long stamp = guard.readLock();
+        int ticket = guard.enter(InFlight.OTHER);
+        if (ticket < 0) {
+            throw goneError();
+        }
         try {
-            if (gone) {
-                throw goneError();
-            }
             takeOpenReference();
             try {
                 ops.open(context);
@@ -93,12 +89,12 @@ public abstract class GuardedVfioDevice implements VfioDevice {
             }
             return file;
         } finally {
-            guard.unlockRead(stamp);
+            guard.exit(ticket);
         }
     }
 
     /**
-     * Called by a file's close with the guard read-locked and the device not gone; returns
+     * Called by a file's close from inside the guard, the device not gone; returns
      * whether this ended an open (then the file runs its onRelease after unlocking).
      */
     boolean closed(GuardedVfioFile file) {
@@ -123,7 +119,8 @@ public abstract class GuardedVfioDevice implements VfioDevice {
 
     @Override
     public VfioDeviceStats stats() {
-        return new VfioDeviceStats(reads.sum(), writes.sum(), ioctls.sum(), interrupts.sum());
+        return new VfioDeviceStats(guard.count(InFlight.READ), guard.count(InFlight.WRITE), guard.count(InFlight.IOCTL),
+                interrupts.sum());
     }
 
     ErrnoException goneError() {
@@ -135,29 +132,24 @@ public abstract class GuardedVfioDevice implements VfioDevice {
      * the vendor sees each open matched by a release.
      */
     public void shutdown() {
-        List<GuardedVfioFile> open = List.of();
-        long stamp = guard.writeLock();
-        try {
-            if (gone) {
-                return;
+        if (!guard.close()) {
+            return;   // shut down already
+        }
+        // no call is in flight now and none gets in: the opens are released here, once each
+        List<GuardedVfioFile> open;
+        synchronized (this) {
+            open = new ArrayList<>(files);
+            files.clear();
+        }
+        for (GuardedVfioFile file : open) {
+            try {
+                ops.release();
+            } catch (RuntimeException e) {
+                Logs.of(GuardedVfioDevice.class).log(System.Logger.Level.WARNING,
+                        "release of " + name() + " failed during unbind", e);
+            } finally {
+                dropOpenReference();
             }
-            gone = true;
-            synchronized (this) {
-                open = new ArrayList<>(files);
-                files.clear();
-            }
-            for (GuardedVfioFile file : open) {
-                try {
-                    ops.release();
-                } catch (RuntimeException e) {
-                    Logs.of(GuardedVfioDevice.class).log(System.Logger.Level.WARNING,
-                            "release of " + name() + " failed during unbind", e);
-                } finally {
-                    dropOpenReference();
-                }
-            }
-        } finally {
-            guard.unlockWrite(stamp);
         }
         // Outside the guard: onRelease takes the group's and container's locks.
         for (GuardedVfioFile file : open) {

@@ -6,9 +6,9 @@ import mdev.core.Errno;
 import mdev.core.ErrnoException;
 
 /**
- * An open VFIO device file. Each call read-locks the device's guard, checks the file and the
- * device are still there, and forwards to the ops fetched once at bind: no lookup, reflection
- * or allocation on the way (vfio_mdev.c's forwarders).
+ * An open VFIO device file. Each call enters the device's guard (which counts it by kind),
+ * checks the file is still open, and forwards to the ops fetched once at bind: no lookup,
+ * reflection or allocation on the way (vfio_mdev.c's forwarders).
  */
 final class GuardedVfioFile implements VfioDeviceFile {
     private final GuardedVfioDevice device;
@@ -34,38 +34,35 @@ final class GuardedVfioFile implements VfioDeviceFile {
 
     @Override
     public int read(ByteBuffer dst, long pos) {
-        long stamp = enter();
+        int ticket = enter(InFlight.READ);
         try {
-            device.reads.increment();
             return device.ops.read(dst, pos);
         } finally {
-            device.guard.unlockRead(stamp);
+            device.guard.exit(ticket);
         }
     }
 
     @Override
     public int write(ByteBuffer src, long pos) {
-        long stamp = enter();
+        int ticket = enter(InFlight.WRITE);
         try {
-            device.writes.increment();
             return device.ops.write(src, pos);
         } finally {
-            device.guard.unlockRead(stamp);
+            device.guard.exit(ticket);
         }
     }
 
     @Override
     public long ioctl(int cmd, ByteBuffer arg) {
-        long stamp = enter();
+        int ticket = enter(InFlight.IOCTL);
         try {
-            device.ioctls.increment();
             long result = device.ops.ioctl(cmd, arg, files);
             if (cmd == Vfio.VFIO_DEVICE_SET_IRQS) {
                 countInterrupts(arg);
             }
             return result;
         } finally {
-            device.guard.unlockRead(stamp);
+            device.guard.exit(ticket);
         }
     }
 
@@ -91,28 +88,28 @@ final class GuardedVfioFile implements VfioDeviceFile {
 
     @Override
     public ByteBuffer mmap(long pos, long length) {
-        long stamp = enter();
+        int ticket = enter(InFlight.OTHER);
         try {
             return device.ops.mmap(pos, length);
         } finally {
-            device.guard.unlockRead(stamp);
+            device.guard.exit(ticket);
         }
     }
 
     @Override
     public java.util.Optional<java.io.FileDescriptor> regionFile(int index) {
-        long stamp = enter();
+        int ticket = enter(InFlight.OTHER);
         try {
             return device.ops.regionFile(index);
         } finally {
-            device.guard.unlockRead(stamp);
+            device.guard.exit(ticket);
         }
     }
 
     @Override
     public void close() {
         boolean ended = false;
-        long stamp = device.guard.readLock();
+        int ticket = device.guard.enter(InFlight.OTHER);   // -1: the device has gone, its opens were released
         try {
             synchronized (this) {
                 if (closed) {
@@ -120,11 +117,13 @@ final class GuardedVfioFile implements VfioDeviceFile {
                 }
                 closed = true;
             }
-            if (!device.gone) {
+            if (ticket >= 0) {
                 ended = device.closed(this);
             }
         } finally {
-            device.guard.unlockRead(stamp);
+            if (ticket >= 0) {
+                device.guard.exit(ticket);
+            }
         }
         files.forget(this);
         if (ended) {
@@ -139,17 +138,18 @@ final class GuardedVfioFile implements VfioDeviceFile {
         }
     }
 
-    /** Read-locks the guard; EBADF after close, ENODEV once the device has gone. */
-    private long enter() {
-        long stamp = device.guard.readLock();
-        if (closed) {
-            device.guard.unlockRead(stamp);
+    /** Enters the guard for a call of {@code kind}; EBADF after close, ENODEV once the device has gone. */
+    private int enter(int kind) {
+        int ticket = device.guard.enter(kind);
+        if (closed) {   // a closed file answers EBADF, gone device or not
+            if (ticket >= 0) {
+                device.guard.exit(ticket);
+            }
             throw new ErrnoException(Errno.EBADF, "device file of " + device.name() + " is closed");
         }
-        if (device.gone) {
-            device.guard.unlockRead(stamp);
+        if (ticket < 0) {
             throw device.goneError();
         }
-        return stamp;
+        return ticket;
     }
 }

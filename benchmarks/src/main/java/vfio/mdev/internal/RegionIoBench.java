@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 import mdev.core.MdevDevice;
@@ -43,6 +44,23 @@ public class RegionIoBench {
     @Setup
     public void setUp() {
         ops = MttyBenchAccess.newSinglePortDevice();
+        file = open(ops);
+    }
+
+    /** One device both threads of a benchmark read (its ops and an open file of it). */
+    @State(Scope.Benchmark)
+    public static class SharedDevice {
+        VfioDeviceOps ops;
+        VfioDeviceFile file;
+
+        @Setup
+        public void setUp() {
+            ops = MttyBenchAccess.newSinglePortDevice();
+            file = open(ops);
+        }
+    }
+
+    static VfioDeviceFile open(VfioDeviceOps ops) {
         MdevDevice mdev = new MdevDevice() {
             final UUID uuid = UUID.randomUUID();
 
@@ -60,7 +78,7 @@ public class RegionIoBench {
             public int openCount() { return 0; }
             public boolean isRemoved() { return false; }
         };
-        file = new VfioMdevDevice(mdev, ops).open(new FileTable());
+        return new VfioMdevDevice(mdev, ops).open(new FileTable());
     }
 
     @Benchmark
@@ -71,5 +89,33 @@ public class RegionIoBench {
     @Benchmark
     public int readThroughDeviceFile() {
         return file.read(one.clear(), SCRATCH);
+    }
+
+    /** Two threads, each on a device of its own: the vendor's reads called directly. */
+    @Benchmark
+    @Threads(2)
+    public int baselineDirectOpsReadTwoDevices() {
+        return ops.read(one.clear(), SCRATCH);
+    }
+
+    /** Two threads, each on a device of its own, through the device files: nothing shared between them. */
+    @Benchmark
+    @Threads(2)
+    public int readThroughDeviceFileTwoDevices() {
+        return file.read(one.clear(), SCRATCH);
+    }
+
+    /** Two threads on one device: the vendor's reads called directly (they meet in its lock). */
+    @Benchmark
+    @Threads(2)
+    public int baselineDirectOpsReadOneDeviceTwoThreads(SharedDevice shared) {
+        return shared.ops.read(one.clear(), SCRATCH);
+    }
+
+    /** Two threads on one device through one open file: the guard's stripes keep them apart. */
+    @Benchmark
+    @Threads(2)
+    public int readThroughDeviceFileOneDeviceTwoThreads(SharedDevice shared) {
+        return shared.file.read(one.clear(), SCRATCH);
     }
 }

@@ -27,8 +27,9 @@ import vfio.type1.IommuModel;
 
 /**
  * The type1 IOMMU of one container (struct vfio_iommu): DMA mappings of the VM's memory by
- * IOVA, kept in a tree ordered by IOVA (unsigned) so that map, unmap and translate cost
- * O(log n) with 100k mappings, and the pins mdev vendors hold on them.
+ * IOVA, kept in a tree ordered by IOVA (unsigned) for map, unmap and their range checks, and
+ * in a radix index by IOVA page ({@link IovaIndex}) for translation, whose cost does not grow
+ * with the number of mappings; and the pins mdev vendors hold on them.
  *
  * <p>{@code lock} is the kernel's iommu->lock; unmap listeners are called without it, since
  * they unpin through this same object.
@@ -53,6 +54,8 @@ final class Type1Iommu implements VfioIommu, VfioDma {
     private final ReentrantLock lock = new ReentrantLock();
     /** Mappings by IOVA; guarded by lock. */
     private final TreeMap<Long, DmaMapping> dmas = new TreeMap<>(Long::compareUnsigned);
+    /** The same mappings by IOVA page, for translation; guarded by lock. */
+    private final IovaIndex index = new IovaIndex();
     private int dmaAvail;
     private final List<VfioIommuGroup> groups = new ArrayList<>();
     private final List<VfioDmaUnmapListener> listeners = new CopyOnWriteArrayList<>();
@@ -361,7 +364,9 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                         + Long.toHexString(size) + " is outside the IOVA ranges");
             }
             VmMemory memory = vm.memory(vaddr, size);
-            dmas.put(iova, new DmaMapping(iova, size, vaddr, prot, memory));
+            DmaMapping dma = new DmaMapping(iova, size, vaddr, prot, memory);
+            dmas.put(iova, dma);
+            index.put(dma);
             dmaAvail--;
         } finally {
             lock.unlock();
@@ -403,6 +408,7 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                     lastHit = null;
                     for (DmaMapping dma : new ArrayList<>(inRange.values())) {
                         dmas.remove(dma.iova);
+                        index.remove(dma);
                         dmaAvail++;
                         unmapped += dma.size;
                     }
@@ -439,7 +445,7 @@ final class Type1Iommu implements VfioIommu, VfioDma {
         if (last != null && last.contains(iova)) {
             return last;
         }
-        DmaMapping found = find(iova, 1);
+        DmaMapping found = index.find(iova);
         if (found != null) {
             lastHit = found;
         }
@@ -466,6 +472,7 @@ final class Type1Iommu implements VfioIommu, VfioDma {
             released = true;
             lastHit = null;
             dmas.clear();
+            index.clear();
             for (VfioIommuGroup group : groups) {
                 detachAux(group.id());
             }
