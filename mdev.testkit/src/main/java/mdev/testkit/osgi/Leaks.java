@@ -63,6 +63,21 @@ public final class Leaks {
         return targets;
     }
 
+    /** A UNIX socket's bound path and state from /proc/net/unix ("socket:[N]" says only its inode). */
+    static String describe(String target) {
+        if (!target.startsWith("socket:[")) {
+            return target;
+        }
+        String inode = target.substring("socket:[".length(), target.length() - 1);
+        try (Stream<String> lines = Files.lines(Path.of("/proc/net/unix"))) {
+            return lines.map(l -> l.trim().split("\\s+")).filter(f -> f.length >= 7 && f[6].equals(inode)).findFirst()
+                    .map(f -> target + " (unix, state " + f[5] + (f.length > 7 ? ", " + f[7] : ", unnamed") + ")")
+                    .orElse(target);
+        } catch (IOException e) {
+            return target;
+        }
+    }
+
     private static Set<String> threads() {
         return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive)
                 .filter(t -> IGNORED_THREAD_PREFIXES.stream().noneMatch(p -> t.getName().startsWith(p)))
@@ -103,7 +118,7 @@ public final class Leaks {
         List<String> descriptors = new ArrayList<>(now.descriptors());
         before.descriptors().forEach(descriptors::remove);
         if (!descriptors.isEmpty()) {
-            left.append("file descriptors ").append(descriptors).append("; ");
+            left.append("file descriptors ").append(descriptors.stream().map(Leaks::describe).toList()).append("; ");
         }
         Set<String> threads = new TreeSet<>(now.threads());
         threads.removeAll(before.threads());

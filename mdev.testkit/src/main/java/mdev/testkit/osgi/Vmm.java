@@ -33,7 +33,8 @@ public final class Vmm implements AutoCloseable {
     private final FileTable files = new FileTable();
     private final VfioContainer container;
     private final List<AutoCloseable> opened = new ArrayList<>();
-    private boolean iommuSet;
+    private final java.util.Map<UUID, VfioGroup> groups = new java.util.HashMap<>();
+    private boolean closed;
 
     Vmm(MdevHost host, String name, long ramBytes) {
         this.host = host;
@@ -60,17 +61,55 @@ public final class Vmm implements AutoCloseable {
     }
 
     /** Opens {@code device}'s VFIO file through its group in this VMM's container (type1v2 IOMMU). */
-    public VfioDeviceFile open(UUID device) {
-        VfioGroup group = host.vfio().openGroup(host.vfio().groupOf(device.toString()), files);
-        opened.add(group);
-        group.setContainer(container);
-        if (!iommuSet) {
+    public synchronized VfioDeviceFile open(UUID device) {
+        VfioGroup group = groups.get(device);
+        if (group != null && !alive(group)) {
+            // the group went with its device or class driver: the device has another one now
+            groups.remove(device);
+            closeQuietly(group);
+            group = null;
+        }
+        if (group == null) {
+            group = host.vfio().openGroup(host.vfio().groupOf(device.toString()), files);
+            opened.add(group);
+            groups.put(device, group);   // a group opens once: this VMM keeps it for the device
+        }
+        if ((group.status() & Vfio.VFIO_GROUP_FLAGS_CONTAINER_SET) == 0) {
+            group.setContainer(container);
+        }
+        if (!hasIommu()) {
+            // the first group, or the first since the last one left (a container without groups loses its IOMMU)
             container.setIommu(Vfio.VFIO_TYPE1v2_IOMMU);
-            iommuSet = true;
         }
         VfioDeviceFile file = group.getDevice(device.toString());
         opened.add(file);
         return file;
+    }
+
+    private static boolean alive(VfioGroup group) {
+        try {
+            group.status();
+            return true;
+        } catch (ErrnoException gone) {
+            return false;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception alreadyGone) {
+            // nothing left to release
+        }
+    }
+
+    private boolean hasIommu() {
+        try {
+            container.iommuInfo();
+            return true;
+        } catch (ErrnoException noIommu) {
+            return false;
+        }
     }
 
     /** Maps all the guest RAM at IOVA 0, readable and writable by devices. */
@@ -122,7 +161,11 @@ public final class Vmm implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         for (int i = opened.size() - 1; i >= 0; i--) {
             try {
                 opened.get(i).close();

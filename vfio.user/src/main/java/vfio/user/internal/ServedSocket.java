@@ -85,6 +85,10 @@ final class ServedSocket {
                 }
                 return;
             }
+            if (stopped) {
+                closeQuietly(socket);   // stop's own wake-up connection
+                return;
+            }
             try {
                 admit(socket);
             } catch (IOException | RuntimeException e) {
@@ -132,6 +136,18 @@ final class ServedSocket {
         synchronized (this) {
             stopped = true;
             notifyAll();
+        }
+        // Wake the acceptor with a connection of our own before closing: junixsocket 2.10's close of
+        // a server socket blocked in accept leaks a descriptor per close (found by SoakIT).
+        try (AFUNIXSocket wake = AFUNIXSocket.newInstance()) {
+            wake.connect(AFUNIXSocketAddress.of(path.toFile()));
+        } catch (IOException notListening) {
+            // the acceptor has ended already
+        }
+        try {
+            acceptor.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         try {
             server.close();
