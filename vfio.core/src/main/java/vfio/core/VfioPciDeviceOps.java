@@ -2,6 +2,9 @@ package vfio.core;
 
 import java.nio.ByteBuffer;
 
+import mdev.core.Errno;
+import mdev.core.ErrnoException;
+
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
@@ -34,6 +37,19 @@ public abstract class VfioPciDeviceOps implements VfioDeviceOps, VfioDeviceIoctl
 
     /** How messages name the device ("mtty device UUID"). */
     protected abstract String describe();
+
+    /** GET_IRQ_INFO of a device without interrupts: each PCI index there, with no vector; EINVAL past them. */
+    protected final VfioIrqInfo noIrqInfo(int index) {
+        if (index < 0 || index >= Vfio.VFIO_PCI_NUM_IRQS) {
+            throw new ErrnoException(Errno.EINVAL, describe() + " has no irq index " + index);
+        }
+        return new VfioIrqInfo(index, 0, 0);
+    }
+
+    /** SET_IRQS of a device without interrupts: EINVAL, nothing to set. */
+    protected final void refuseIrqs(VfioIrqSet set) {
+        throw new ErrnoException(Errno.EINVAL, describe() + " has no interrupts (irq index " + set.index() + ")");
+    }
 
     /** ENODEV once the parent removed the device. Called holding the monitor. */
     protected final void checkAlive() {

@@ -18,7 +18,11 @@ import mdev.core.ErrnoException;
  * <p>One address space is of another kind: {@link #behindIommu} is guest memory as a device
  * behind a container's IOMMU sees it, by IOVA (what a virtio device offered to a VM as a PCI
  * function uses for its rings). It has no regions of its own; every access goes through the
- * container. Its monitor is taken before the IOMMU's lock.
+ * container.
+ *
+ * <p>Mapping and unmapping take this object's monitor and publish an immutable {@link Layout};
+ * accesses (the virtqueue path: indices, ring entries, descriptors) read the layout they find
+ * and take no lock.
  */
 public final class VmAddressSpace {
     public static final int PAGE_SHIFT = 12;
@@ -35,9 +39,48 @@ public final class VmAddressSpace {
     private final TreeMap<Long, ByteBuffer> regions = new TreeMap<>();
     /** Regions reached through a {@link VmMemory} (another process's memory), by start address; guarded by {@code this}. */
     private final TreeMap<Long, VmMemory> remote = new TreeMap<>();
-    /** The region the last access used, and its start; guarded by {@code this}. */
-    private ByteBuffer lastRegion;
-    private long regionStart;
+    /** What accesses look in: the regions as of the last change, sorted; replaced whole under {@code this}. */
+    private volatile Layout layout = Layout.EMPTY;
+
+    /** The regions at one moment, as sorted arrays for a lock-free floor search. */
+    private record Layout(long[] starts, ByteBuffer[] buffers, long[] remoteStarts, VmMemory[] remotes) {
+        static final Layout EMPTY = new Layout(new long[0], new ByteBuffer[0], new long[0], new VmMemory[0]);
+
+        /** The index of the local region holding {@code [vaddr, vaddr + n)}, or -1. */
+        int local(long vaddr, long n) {
+            int i = floor(starts, vaddr);
+            return i >= 0 && n >= 0 && vaddr - starts[i] + n <= buffers[i].capacity() ? i : -1;
+        }
+
+        /** The index of the remote region holding {@code [vaddr, vaddr + n)}, or -1. */
+        int remote(long vaddr, long n) {
+            int i = floor(remoteStarts, vaddr);
+            return i >= 0 && n >= 0 && vaddr - remoteStarts[i] + n <= remotes[i].size() ? i : -1;
+        }
+
+        private static int floor(long[] sorted, long key) {
+            int lo = 0;
+            int hi = sorted.length - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                if (sorted[mid] <= key) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return hi;
+        }
+    }
+
+    /** Publishes the regions as they are now; called under {@code this} after each change. */
+    private void publish() {
+        long[] starts = regions.keySet().stream().mapToLong(Long::longValue).toArray();
+        ByteBuffer[] buffers = regions.values().toArray(ByteBuffer[]::new);
+        long[] remoteStarts = remote.keySet().stream().mapToLong(Long::longValue).toArray();
+        VmMemory[] remotes = remote.values().toArray(VmMemory[]::new);
+        layout = new Layout(starts, buffers, remoteStarts, remotes);
+    }
     /** For an address space behind an IOMMU: the container's DMA access; null otherwise. */
     private final VfioDma iommu;
 
@@ -86,6 +129,7 @@ public final class VmAddressSpace {
         checkFree(vaddr, size);
         ByteBuffer memory = ByteBuffer.allocate((int) size);
         regions.put(vaddr, memory);
+        publish();
         return memory.duplicate();
     }
 
@@ -98,6 +142,7 @@ public final class VmAddressSpace {
         requireOwnMemory();
         checkFree(vaddr, memory.capacity());
         regions.put(vaddr, memory.duplicate().clear());
+        publish();
     }
 
     /**
@@ -109,6 +154,7 @@ public final class VmAddressSpace {
         requireOwnMemory();
         checkFree(vaddr, memory.size());
         remote.put(vaddr, memory);
+        publish();
     }
 
     /**
@@ -141,151 +187,146 @@ public final class VmAddressSpace {
 
     /** Unmaps the region that starts at {@code vaddr}; EINVAL if none does. */
     public synchronized void free(long vaddr) {
-        lastRegion = null;
         if (regions.remove(vaddr) == null && remote.remove(vaddr) == null) {
             throw new ErrnoException(Errno.EINVAL, "no VM memory region starts at 0x" + Long.toHexString(vaddr));
         }
+        publish();
     }
 
     /**
      * A view of {@code [vaddr, vaddr + size)}, which must lie in one region: EFAULT otherwise,
      * as get_user_pages fails on unmapped user memory. The view shares the memory.
      */
-    public synchronized ByteBuffer view(long vaddr, long size) {
-        Map.Entry<Long, ByteBuffer> region = regions.floorEntry(vaddr);
-        if (size <= 0 || region == null || vaddr - region.getKey() + size > region.getValue().capacity()) {
+    public ByteBuffer view(long vaddr, long size) {
+        Layout l = layout;
+        int i = size <= 0 ? -1 : l.local(vaddr, size);
+        if (i < 0) {
             throw new ErrnoException(Errno.EFAULT, "VM " + name + " has no memory at 0x" + Long.toHexString(vaddr)
                     + "+0x" + Long.toHexString(size));
         }
-        int offset = (int) (vaddr - region.getKey());
-        return region.getValue().slice(offset, (int) size);
+        return l.buffers[i].slice((int) (vaddr - l.starts[i]), (int) size);
     }
 
     /**
      * Copies {@code dst.remaining()} bytes at {@code vaddr} into {@code dst}; the range must lie
      * in one region (EFAULT otherwise). No allocation: this is on the virtqueue path.
      */
-    public synchronized void read(long vaddr, ByteBuffer dst) {
+    public void read(long vaddr, ByteBuffer dst) {
         if (iommu != null) {
             iommu.read(vaddr, dst);
             return;
         }
         int n = dst.remaining();
-        Map.Entry<Long, VmMemory> r = remoteFor(vaddr, n);
-        if (r != null) {
-            r.getValue().read(vaddr - r.getKey(), dst, dst.position(), n);
+        Layout l = layout;
+        int r = l.remote(vaddr, n);
+        if (r >= 0) {
+            l.remotes[r].read(vaddr - l.remoteStarts[r], dst, dst.position(), n);
             dst.position(dst.position() + n);
             return;
         }
-        ByteBuffer region = regionFor(vaddr, n);
-        dst.put(dst.position(), region, (int) (vaddr - regionStart), n);
+        int i = local(l, vaddr, n);
+        dst.put(dst.position(), l.buffers[i], (int) (vaddr - l.starts[i]), n);
         dst.position(dst.position() + n);
     }
 
     /** Copies {@code src.remaining()} bytes to {@code vaddr}; EFAULT outside one region. */
-    public synchronized void write(long vaddr, ByteBuffer src) {
+    public void write(long vaddr, ByteBuffer src) {
         if (iommu != null) {
             iommu.write(vaddr, src);
             return;
         }
         int n = src.remaining();
-        Map.Entry<Long, VmMemory> r = remoteFor(vaddr, n);
-        if (r != null) {
-            r.getValue().write(vaddr - r.getKey(), src, src.position(), n);
+        Layout l = layout;
+        int r = l.remote(vaddr, n);
+        if (r >= 0) {
+            l.remotes[r].write(vaddr - l.remoteStarts[r], src, src.position(), n);
             src.position(src.position() + n);
             return;
         }
-        ByteBuffer region = regionFor(vaddr, n);
-        region.put((int) (vaddr - regionStart), src, src.position(), n);
+        int i = local(l, vaddr, n);
+        l.buffers[i].put((int) (vaddr - l.starts[i]), src, src.position(), n);
         src.position(src.position() + n);
     }
 
     /** Whether {@code [vaddr, vaddr + length)} lies in one region. */
-    public synchronized boolean contains(long vaddr, long length) {
+    public boolean contains(long vaddr, long length) {
         if (iommu != null) {
             return length >= 0 && iommu.mapped(vaddr, length);
         }
-        Map.Entry<Long, ByteBuffer> e = regions.floorEntry(vaddr);
-        return length >= 0 && ((e != null && vaddr - e.getKey() + length <= e.getValue().capacity())
-                || remoteFor(vaddr, length) != null);
+        Layout l = layout;
+        return length >= 0 && (l.local(vaddr, length) >= 0 || l.remote(vaddr, length) >= 0);
     }
 
-    /** The remote region holding {@code [vaddr, vaddr + n)}, or null (the local path is tried first by callers that care). */
-    private Map.Entry<Long, VmMemory> remoteFor(long vaddr, long n) {
-        if (iommu != null) {
-            return BEHIND_IOMMU;
+    /** Whether an access of {@code n} bytes at {@code vaddr} takes the remote path (behind an IOMMU, or a remote region). */
+    private boolean isRemote(long vaddr, long n) {
+        return iommu != null || layout.remote(vaddr, n) >= 0;
+    }
+
+    /** The index of the local region of {@code l} holding {@code [vaddr, vaddr + n)}; EFAULT if none. */
+    private int local(Layout l, long vaddr, long n) {
+        int i = l.local(vaddr, n);
+        if (i < 0) {
+            throw new ErrnoException(Errno.EFAULT, "VM " + name + " has no memory at 0x" + Long.toHexString(vaddr)
+                    + "+0x" + Long.toHexString(n));
         }
-        if (remote.isEmpty()) {
-            return null;
-        }
-        Map.Entry<Long, VmMemory> r = remote.floorEntry(vaddr);
-        return r != null && n >= 0 && vaddr - r.getKey() + n <= r.getValue().size() ? r : null;
+        return i;
     }
 
     /** A little-endian u16 at {@code vaddr}. */
-    public synchronized int getShort(long vaddr) {
-        if (remoteFor(vaddr, 2) != null) {
+    public int getShort(long vaddr) {
+        if (isRemote(vaddr, 2)) {
             return Short.toUnsignedInt(remoteBytes(vaddr, 2).getShort(0));
         }
-        return Short.toUnsignedInt(Short.reverseBytes(regionFor(vaddr, 2).getShort((int) (vaddr - regionStart))));
+        Layout l = layout;
+        int i = local(l, vaddr, 2);
+        return Short.toUnsignedInt(Short.reverseBytes(l.buffers[i].getShort((int) (vaddr - l.starts[i]))));
     }
 
-    public synchronized void putShort(long vaddr, int value) {
-        if (remoteFor(vaddr, 2) != null) {
+    public void putShort(long vaddr, int value) {
+        if (isRemote(vaddr, 2)) {
             write(vaddr, ByteBuffer.allocate(2).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(0, (short) value));
             return;
         }
-        regionFor(vaddr, 2).putShort((int) (vaddr - regionStart), Short.reverseBytes((short) value));
+        Layout l = layout;
+        int i = local(l, vaddr, 2);
+        l.buffers[i].putShort((int) (vaddr - l.starts[i]), Short.reverseBytes((short) value));
     }
 
     /** A little-endian u32 at {@code vaddr}, as an int. */
-    public synchronized int getInt(long vaddr) {
-        if (remoteFor(vaddr, 4) != null) {
+    public int getInt(long vaddr) {
+        if (isRemote(vaddr, 4)) {
             return remoteBytes(vaddr, 4).getInt(0);
         }
-        return Integer.reverseBytes(regionFor(vaddr, 4).getInt((int) (vaddr - regionStart)));
+        Layout l = layout;
+        int i = local(l, vaddr, 4);
+        return Integer.reverseBytes(l.buffers[i].getInt((int) (vaddr - l.starts[i])));
     }
 
-    public synchronized void putInt(long vaddr, int value) {
-        if (remoteFor(vaddr, 4) != null) {
+    public void putInt(long vaddr, int value) {
+        if (isRemote(vaddr, 4)) {
             write(vaddr, ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, value));
             return;
         }
-        regionFor(vaddr, 4).putInt((int) (vaddr - regionStart), Integer.reverseBytes(value));
+        Layout l = layout;
+        int i = local(l, vaddr, 4);
+        l.buffers[i].putInt((int) (vaddr - l.starts[i]), Integer.reverseBytes(value));
     }
 
     /** A little-endian u64 at {@code vaddr}. */
-    public synchronized long getLong(long vaddr) {
-        if (remoteFor(vaddr, 8) != null) {
+    public long getLong(long vaddr) {
+        if (isRemote(vaddr, 8)) {
             return remoteBytes(vaddr, 8).getLong(0);
         }
-        return Long.reverseBytes(regionFor(vaddr, 8).getLong((int) (vaddr - regionStart)));
+        Layout l = layout;
+        int i = local(l, vaddr, 8);
+        return Long.reverseBytes(l.buffers[i].getLong((int) (vaddr - l.starts[i])));
     }
-
-    /** What remoteFor answers behind an IOMMU: not null, so accessors take the remote path (read/write). */
-    private static final Map.Entry<Long, VmMemory> BEHIND_IOMMU = Map.entry(0L, VmMemory.of(ByteBuffer.allocate(0)));
 
     /** {@code n} little-endian bytes of remote memory (the remote path may allocate: it is a message anyway). */
     private ByteBuffer remoteBytes(long vaddr, int n) {
         ByteBuffer b = ByteBuffer.allocate(n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         read(vaddr, b);
         return b.flip();
-    }
-
-    /** The region holding {@code [vaddr, vaddr + n)}, trying the last one first; sets regionStart. */
-    private ByteBuffer regionFor(long vaddr, int n) {
-        ByteBuffer last = lastRegion;
-        if (last != null && vaddr >= regionStart && vaddr - regionStart + n <= last.capacity() && n >= 0) {
-            return last;
-        }
-        Map.Entry<Long, ByteBuffer> e = regions.floorEntry(vaddr);
-        if (n < 0 || e == null || vaddr - e.getKey() + n > e.getValue().capacity()) {
-            throw new ErrnoException(Errno.EFAULT, "VM " + name + " has no memory at 0x" + Long.toHexString(vaddr)
-                    + "+0x" + Integer.toHexString(n));
-        }
-        lastRegion = e.getValue();
-        regionStart = e.getKey();
-        return lastRegion;
     }
 
     public synchronized List<Region> regions() {

@@ -274,42 +274,33 @@ final class MdevctlCommandLine {
      */
     static Verb parse(List<String> args) {
         if (!args.isEmpty() && args.get(0).equals("lsmdev")) {
-            return parseLsmdev(args.subList(1, args.size()));
+            CommandLine lsmdev = new CommandLine(new ListVerb()).setCommandName("lsmdev");
+            lsmdev.getCommandSpec().versionProvider(new VersionProvider());
+            return parse(lsmdev, args.subList(1, args.size()), result -> result);
         }
-        CommandLine top = new CommandLine(new Top());
-        StringWriter help = new StringWriter();
-        top.setOut(new PrintWriter(help));
-        top.getSubcommands().values().forEach(c -> c.setOut(new PrintWriter(help)));
-        ParseResult result;
-        try {
-            result = top.parseArgs(args.toArray(String[]::new));
-        } catch (ParameterException e) {
-            throw new UsageError(e.getMessage());
-        }
-        if (CommandLine.printHelpIfRequested(result)) {
-            return new Help(help.toString().stripTrailing());
-        }
-        if (!result.hasSubcommand()) {
-            throw new UsageError("mdevctl requires a subcommand: list, types, start, stop, define, undefine or modify");
-        }
-        return (Verb) result.subcommand().commandSpec().userObject();
+        return parse(new CommandLine(new Top()), args, result -> {
+            if (!result.hasSubcommand()) {
+                throw new UsageError("mdevctl requires a subcommand: list, types, start, stop, define, undefine or modify");
+            }
+            return result.subcommand();
+        });
     }
 
-    private static Verb parseLsmdev(List<String> args) {
-        CommandLine lsmdev = new CommandLine(new ListVerb()).setCommandName("lsmdev");
-        lsmdev.getCommandSpec().versionProvider(new VersionProvider());
+    /** Parses with {@code line}; help and version as their text, the verb {@code chosen} picks otherwise. */
+    private static Verb parse(CommandLine line, List<String> args, java.util.function.UnaryOperator<ParseResult> chosen) {
         StringWriter help = new StringWriter();
-        lsmdev.setOut(new PrintWriter(help));
+        line.setOut(new PrintWriter(help));
+        line.getSubcommands().values().forEach(c -> c.setOut(new PrintWriter(help)));
         ParseResult result;
         try {
-            result = lsmdev.parseArgs(args.toArray(String[]::new));
+            result = line.parseArgs(args.toArray(String[]::new));
         } catch (ParameterException e) {
             throw new UsageError(e.getMessage());
         }
         if (CommandLine.printHelpIfRequested(result)) {
             return new Help(help.toString().stripTrailing());
         }
-        return (Verb) result.commandSpec().userObject();
+        return (Verb) chosen.apply(result).commandSpec().userObject();
     }
 
     /** clap's message for a usage error, as mdevctl prints it. */

@@ -354,15 +354,12 @@ final class MbochsDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
 
     @Override
     public VfioIrqInfo getIrqInfo(int index) {
-        if (index < 0 || index >= VFIO_PCI_NUM_IRQS) {
-            throw new ErrnoException(Errno.EINVAL, "mbochs has no irq index " + index);
-        }
-        return new VfioIrqInfo(index, 0, 0);
+        return noIrqInfo(index);
     }
 
     @Override
     public void setIrqs(VfioIrqSet set) {
-        throw new ErrnoException(Errno.EINVAL, "mbochs has no interrupts");
+        refuseIrqs(set);
     }
 
     /** VFIO_DEVICE_RESET: the dispi registers and config space to their power-on state; memory and EDID stay. */

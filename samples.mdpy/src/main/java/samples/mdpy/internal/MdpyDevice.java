@@ -174,15 +174,12 @@ final class MdpyDevice extends VfioPciDeviceOps implements VfioGfxIoctls {
 
     @Override
     public VfioIrqInfo getIrqInfo(int index) {
-        if (index < 0 || index >= VFIO_PCI_NUM_IRQS) {
-            throw new ErrnoException(Errno.EINVAL, "mdpy has no irq index " + index);
-        }
-        return new VfioIrqInfo(index, 0, 0);
+        return noIrqInfo(index);
     }
 
     @Override
     public void setIrqs(VfioIrqSet set) {
-        throw new ErrnoException(Errno.EINVAL, "mdpy has no interrupts");
+        refuseIrqs(set);
     }
 
     /** VFIO_DEVICE_RESET: config space and the gradient again. */

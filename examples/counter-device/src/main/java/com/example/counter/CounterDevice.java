@@ -96,15 +96,12 @@ final class CounterDevice extends VfioPciDeviceOps {
 
     @Override
     public VfioIrqInfo getIrqInfo(int index) {
-        if (index < 0 || index >= VFIO_PCI_NUM_IRQS) {
-            throw new ErrnoException(Errno.EINVAL, "counter has no irq index " + index);
-        }
-        return new VfioIrqInfo(index, 0, 0);
+        return noIrqInfo(index);
     }
 
     @Override
     public void setIrqs(VfioIrqSet set) {
-        throw new ErrnoException(Errno.EINVAL, "counter has no interrupts");
+        refuseIrqs(set);
     }
 
     @Override
