@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
-import mdev.core.MdevDevice;
+import mdev.testkit.StubMdevDevice;
 import vfio.core.VfioGfxPlaneInfo;
 import vfio.core.VfioRegions;
 
@@ -76,75 +76,10 @@ class MdpyDeviceTest {
     void atMostFourDevices() {
         MdpyParent parent = new MdpyParent();
         for (int i = 0; i < 4; i++) {
-            parent.create(MdpyType.HD.spec(), new FakeMdev());
+            parent.create(MdpyType.HD.spec(), new StubMdevDevice("mdpy", "mdpy-hd"));
         }
         assertThat(parent.availableInstances(MdpyType.VGA.spec())).isZero();
-        assertThatThrownBy(() -> parent.create(MdpyType.VGA.spec(), new FakeMdev()))
+        assertThatThrownBy(() -> parent.create(MdpyType.VGA.spec(), new StubMdevDevice("mdpy", "mdpy-hd")))
                 .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOSPC));
-    }
-
-    /** Just what create touches. */
-    static final class FakeMdev implements MdevDevice {
-        final UUID uuid = UUID.randomUUID();
-
-        @Override
-        public UUID uuid() {
-            return uuid;
-        }
-
-        @Override
-        public String parent() {
-            return "mdpy";
-        }
-
-        @Override
-        public String type() {
-            return "mdpy-hd";
-        }
-
-        @Override
-        public int classId() {
-            return 1;
-        }
-
-        @Override
-        public void setClassId(int id) {
-        }
-
-        @Override
-        public Object deviceOps() {
-            return null;
-        }
-
-        @Override
-        public void setDeviceOps(Object ops) {
-        }
-
-        @Override
-        public java.util.Optional<String> iommuDevice() {
-            return java.util.Optional.empty();
-        }
-
-        @Override
-        public void setIommuDevice(String physicalDevice) {
-        }
-
-        @Override
-        public void acquire() {
-        }
-
-        @Override
-        public void release() {
-        }
-
-        @Override
-        public int openCount() {
-            return 0;
-        }
-
-        @Override
-        public boolean isRemoved() {
-            return false;
-        }
     }
 }

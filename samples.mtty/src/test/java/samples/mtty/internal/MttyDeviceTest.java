@@ -15,7 +15,7 @@ import mdev.core.Errno;
 import vfio.core.Vfio;
 import mdev.core.ErrnoException;
 import mdev.core.MdevClassId;
-import mdev.core.MdevDevice;
+import mdev.testkit.StubMdevDevice;
 import vfio.core.EventFd;
 import vfio.core.FileTable;
 import vfio.core.VfioIrqSet;
@@ -149,44 +149,23 @@ class MttyDeviceTest {
         assertErrno(Errno.ENODEV, one::open);
     }
 
-    /** Just enough of an MdevDevice for the parent's create. */
-    static final class Slot implements MdevDevice {
-        final UUID uuid = UUID.randomUUID();
-        int classId;
-        Object ops;
-
-        public UUID uuid() { return uuid; }
-        public String parent() { return "mtty"; }
-        public String type() { return "mtty-1"; }
-        public int classId() { return classId; }
-        public void setClassId(int id) { classId = id; }
-        public Object deviceOps() { return ops; }
-        public void setDeviceOps(Object o) { ops = o; }
-        public void acquire() { }
-        public void release() { }
-        public int openCount() { return 0; }
-        public boolean isRemoved() { return false; }
-        public void setIommuDevice(String d) { throw new UnsupportedOperationException(); }
-        public java.util.Optional<String> iommuDevice() { return java.util.Optional.empty(); }
-    }
-
     @Test
     void theParentHandsOutTwentyFourPortsAndAnswersEnospc() {
         MttyParent parent = new MttyParent();
         assertThat(parent.availableInstances(MttyParent.SINGLE)).isEqualTo(24);
         assertThat(parent.availableInstances(MttyParent.DUAL)).isEqualTo(12);
-        Slot first = new Slot();
+        StubMdevDevice first = new StubMdevDevice("mtty", "mtty-1");
         parent.create(MttyParent.DUAL, first);
-        assertThat(first.classId).isEqualTo(MdevClassId.VFIO);
-        assertThat(first.ops).isInstanceOf(MttyDevice.class);
+        assertThat(first.classId()).isEqualTo(MdevClassId.VFIO);
+        assertThat(first.deviceOps()).isInstanceOf(MttyDevice.class);
         for (int i = 0; i < 11; i++) {
-            parent.create(MttyParent.DUAL, new Slot());
+            parent.create(MttyParent.DUAL, new StubMdevDevice("mtty", "mtty-1"));
         }
         assertThat(parent.availableInstances(MttyParent.SINGLE)).isZero();
-        assertErrno(Errno.ENOSPC, () -> parent.create(MttyParent.SINGLE, new Slot()));
+        assertErrno(Errno.ENOSPC, () -> parent.create(MttyParent.SINGLE, new StubMdevDevice("mtty", "mtty-1")));
         parent.remove(first);
         assertThat(parent.availableInstances(MttyParent.DUAL)).isEqualTo(1);
         assertErrno(Errno.EINVAL, () -> parent.remove(first));
-        assertErrno(Errno.ENODEV, () -> ((MttyDevice) first.ops).read(ByteBuffer.allocate(1), 0));
+        assertErrno(Errno.ENODEV, () -> ((MttyDevice) first.deviceOps()).read(ByteBuffer.allocate(1), 0));
     }
 }
