@@ -110,13 +110,16 @@ final class Distribution {
      * user's terminal would (TERM=xterm); JLine keeps its history under {@code stateHome}.
      */
     Process startOnTerminal(Path stateHome) throws IOException {
-        StringBuilder line = new StringBuilder();
+        // exec: the shell script runs the command with must not stay as the JVM's parent, since a
+        // Ctrl-C typed reaches the whole foreground group and a waiting dash dies of it (status 130)
+        StringBuilder line = new StringBuilder("exec");
         for (String arg : command()) {
-            line.append(line.length() == 0 ? "" : " ").append('\'').append(arg.replace("'", "'\\''")).append('\'');
+            line.append(" '").append(arg.replace("'", "'\\''")).append('\'');
         }
         ProcessBuilder builder = new ProcessBuilder("script", "-qfec", line.toString(), "/dev/null")
                 .directory(dir.toFile()).redirectErrorStream(true);
         builder.environment().put("TERM", "xterm");
+        builder.environment().put("SHELL", "/bin/sh");   // what script runs the line with, as on a bare machine
         builder.environment().put("XDG_STATE_HOME", stateHome.toString());
         return builder.start();
     }

@@ -100,7 +100,7 @@ class TerminalIT {
             keys.write("exit\r".getBytes(StandardCharsets.UTF_8));
             keys.flush();
             assertThat(shell.waitFor(30, TimeUnit.SECONDS)).as("exit ends it; the terminal showed:%n%s", screen).isTrue();
-            assertThat(shell.exitValue()).isZero();
+            assertThat(shell.exitValue()).as("exit status; the terminal showed:%n%s", screen).isZero();
             assertThat(screen.toString()).as("no stack trace on the terminal").doesNotContain("Exception", "\tat ");
         } finally {
             shell.destroyForcibly();
