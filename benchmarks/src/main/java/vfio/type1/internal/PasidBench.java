@@ -26,8 +26,9 @@ import vfio.core.VfioIommuGroup;
 import vfio.core.VmAddressSpace;
 
 /**
- * PASID alloc+free pairs per second on one and on two threads of one VM, against a baseline
- * of a lock-protected counter doing the same two steps.
+ * PASID alloc+free pairs per second on one thread, on two threads of one VM and on two threads
+ * each of its own VM (one system-wide space), against a baseline of a lock-protected counter
+ * doing the same two steps.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -37,12 +38,13 @@ import vfio.core.VmAddressSpace;
 @Measurement(iterations = 5, time = 1)
 public class PasidBench {
     VfioMm vmm;
+    PlatformModel model;
     final Object lock = new Object();
     long counter;
 
     @Setup
     public void setUp() {
-        PlatformModel model = new PlatformModel();
+        model = new PlatformModel();
         VmAddressSpace vm = new VmAddressSpace("bench");
         Type1Iommu iommu = new Type1Iommu(Vfio.VFIO_TYPE1_NESTING_IOMMU, vm, model, () -> { });
         VfioDevice device = new VfioDevice() {
@@ -75,6 +77,23 @@ public class PasidBench {
     @Threads(2)
     public void allocFreeTwoThreads() {
         pair();
+    }
+
+    /** A VM of the calling thread's own in the benchmark's system-wide space. */
+    @State(Scope.Thread)
+    public static class OwnVm {
+        VfioMm vmm;
+
+        @Setup
+        public void setUp(PasidBench bench) {
+            vmm = new VfioMm(new VmAddressSpace("bench-" + Thread.currentThread().getName()), bench.model.allocator);
+        }
+    }
+
+    @Benchmark
+    @Threads(2)
+    public void allocFreeTwoThreadsTwoVms(OwnVm own) {
+        own.vmm.free(own.vmm.alloc(1, IoasidAllocator.PASID_MAX));
     }
 
     @Benchmark

@@ -1,8 +1,13 @@
 package vfio.type1.internal;
 
+import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
@@ -11,15 +16,54 @@ import mdev.core.ErrnoException;
  * The system-wide PASID space (the kernel's ioasid allocator): 20-bit ids, each owned by the
  * set that allocated it (a VM's {@link VfioMm}). PASID 0 is never handed out (VT-d keeps it
  * for requests without PASID).
+ *
+ * <p>A new id is the lowest free one in the range asked for, under this object's monitor (the
+ * last lock in {@link VfioMm}'s order). Owners are kept outside it, one slot per id, read without
+ * a lock: {@link VfioMm} hands ids its VM freed back to the same VM from per-thread caches, and
+ * such an id stays taken here with the owner {@link #CACHED} (allocated to nobody) until a
+ * cache gives it back ({@link #release}), which every cache does when an allocation anywhere
+ * finds its range full ({@link #flushCaches}).
  */
 final class IoasidAllocator {
     static final int PASID_MAX = (1 << 20) - 1;
+    /** The owner of an id a VM freed and keeps in a cache. */
+    static final Object CACHED = new Object() {
+        @Override
+        public String toString() {
+            return "cached";
+        }
+    };
 
+    private static final int CHUNK_BITS = 12;
+    private static final int CHUNK_SIZE = 1 << CHUNK_BITS;
+
+    /** Ids taken (allocated or cached); guarded by this. */
     private final BitSet used = new BitSet(PASID_MAX + 1);
-    private final Map<Integer, Object> owners = new HashMap<>();
+    /**
+     * Owner slots in chunks of 4096 ids, made on first use. Within a chunk neighbouring ids are
+     * 256 slots apart ({@link #slot}), so threads allocating 1 and 2 write different cache lines.
+     */
+    private final AtomicReferenceArray<AtomicReferenceArray<Object>> chunks =
+            new AtomicReferenceArray<>((PASID_MAX + 1) >> CHUNK_BITS);
+    private final Set<VfioMm> caches = ConcurrentHashMap.newKeySet();
 
-    /** ioasid_alloc(set, min, max): the lowest free id in {@code [min, max]}; ENOSPC if none. */
-    synchronized int alloc(Object owner, long min, long max) {
+    private static int slot(int pasid) {
+        int low = pasid & (CHUNK_SIZE - 1);
+        return (low & 15) << 8 | low >>> 4;
+    }
+
+    private AtomicReferenceArray<Object> chunk(int pasid) {
+        int index = pasid >>> CHUNK_BITS;
+        AtomicReferenceArray<Object> chunk = chunks.get(index);
+        if (chunk == null) {
+            chunks.compareAndSet(index, null, new AtomicReferenceArray<>(CHUNK_SIZE));
+            chunk = chunks.get(index);
+        }
+        return chunk;
+    }
+
+    /** The range of ioasid_alloc(set, min, max) as ids: EINVAL if empty, ENOSPC if outside 1..PASID_MAX. */
+    static int[] range(long min, long max) {
         if (min > max) {
             throw new ErrnoException(Errno.EINVAL, "PASID range " + min + ".." + max + " is empty");
         }
@@ -28,36 +72,103 @@ final class IoasidAllocator {
         if (from > to) {
             throw new ErrnoException(Errno.ENOSPC, "PASID range " + min + ".." + max + " is outside 1.." + PASID_MAX);
         }
-        int id = used.nextClearBit((int) from);
+        return new int[] { (int) from, (int) to };
+    }
+
+    static boolean valid(long pasid) {
+        return pasid >= 1 && pasid <= PASID_MAX;
+    }
+
+    /** The lowest free id in {@code [from, to]}, now owned by {@code owner}; -1 if there is none. */
+    synchronized int alloc(Object owner, int from, int to) {
+        int id = used.nextClearBit(from);
         if (id > to) {
-            throw new ErrnoException(Errno.ENOSPC, "no free PASID in " + from + ".." + to);
+            return -1;
         }
         used.set(id);
-        owners.put(id, owner);
+        chunk(id).set(slot(id), owner);
         return id;
     }
 
+    /** Gives ids back to the free space (a cache's, or a reclaimed VM's). */
+    synchronized void release(int[] ids, int count) {
+        for (int i = 0; i < count; i++) {
+            chunk(ids[i]).set(slot(ids[i]), null);
+            used.clear(ids[i]);
+        }
+    }
+
+    /** The raw owner of an id: null if free, {@link #CACHED}, or its VM's {@link VfioMm}. */
+    Object slotOwner(int pasid) {
+        AtomicReferenceArray<Object> chunk = chunks.get(pasid >>> CHUNK_BITS);
+        return chunk == null ? null : chunk.get(slot(pasid));
+    }
+
+    /** Sets the owner of an id the caller holds (in its cache, or allocated to it). */
+    void setOwner(int pasid, Object owner) {
+        chunk(pasid).set(slot(pasid), owner);
+    }
+
+    boolean compareAndSetOwner(int pasid, Object expected, Object owner) {
+        AtomicReferenceArray<Object> chunk = chunks.get(pasid >>> CHUNK_BITS);
+        return chunk != null && chunk.compareAndSet(slot(pasid), expected, owner);
+    }
+
+    /** The VM an id is allocated to, or null (free, or in a cache). */
+    Object owner(int pasid) {
+        Object owner = valid(pasid) ? slotOwner(pasid) : null;
+        return owner == CACHED ? null : owner;
+    }
+
+    /** The ids allocated to {@code owner}, lowest first. */
+    List<Integer> ownedBy(Object owner) {
+        List<Integer> ids = new ArrayList<>();
+        forEachOwner((id, o) -> {
+            if (o == owner) {
+                ids.add(id);
+            }
+        });
+        return ids;
+    }
+
+    /** Every allocated id with its owner, lowest first. */
+    Map<Integer, Object> snapshot() {
+        Map<Integer, Object> owners = new TreeMap<>();
+        forEachOwner(owners::put);
+        return owners;
+    }
+
+    private void forEachOwner(java.util.function.BiConsumer<Integer, Object> action) {
+        for (int c = 0; c < chunks.length(); c++) {
+            AtomicReferenceArray<Object> chunk = chunks.get(c);
+            if (chunk == null) {
+                continue;
+            }
+            for (int low = 0; low < CHUNK_SIZE; low++) {
+                int id = c << CHUNK_BITS | low;
+                Object owner = chunk.get(slot(id));
+                if (owner != null && owner != CACHED) {
+                    action.accept(id, owner);
+                }
+            }
+        }
+    }
+
+    void register(VfioMm cache) {
+        caches.add(cache);
+    }
+
+    void unregister(VfioMm cache) {
+        caches.remove(cache);
+    }
+
     /**
-     * ioasid_find then ioasid_free: ENOENT if {@code pasid} is not allocated, EACCES if another
-     * set owns it; nothing changes then.
+     * Every VM's cached ids back to the free space. Called with no VM's locks held (each cache is
+     * flushed under its own), so two VMs flushing at once do not wait for each other.
      */
-    synchronized void free(Object owner, long pasid) {
-        Object current = pasid >= 0 && pasid <= PASID_MAX ? owners.get((int) pasid) : null;
-        if (current == null) {
-            throw new ErrnoException(Errno.ENOENT, "PASID " + pasid + " is not allocated");
+    void flushCaches() {
+        for (VfioMm cache : caches) {
+            cache.flushCache();
         }
-        if (current != owner) {
-            throw new ErrnoException(Errno.EACCES, "PASID " + pasid + " belongs to another VM");
-        }
-        owners.remove((int) pasid);
-        used.clear((int) pasid);
-    }
-
-    synchronized Object owner(int pasid) {
-        return owners.get(pasid);
-    }
-
-    synchronized Map<Integer, Object> snapshot() {
-        return new java.util.TreeMap<>(owners);
     }
 }
