@@ -37,6 +37,8 @@ public final class VmAddressSpace {
     private final String name;
     /** Regions by start address; guarded by {@code this}. */
     private final TreeMap<Long, ByteBuffer> regions = new TreeMap<>();
+    /** The local regions as one {@link VmMemory} each (what {@link #backing} gives), by start address; guarded by {@code this}. */
+    private final TreeMap<Long, VmMemory> localMemories = new TreeMap<>();
     /** Regions reached through a {@link VmMemory} (another process's memory), by start address; guarded by {@code this}. */
     private final TreeMap<Long, VmMemory> remote = new TreeMap<>();
     /** What accesses look in: the regions as of the last change, sorted; replaced whole under {@code this}. */
@@ -129,6 +131,7 @@ public final class VmAddressSpace {
         checkFree(vaddr, size);
         ByteBuffer memory = ByteBuffer.allocate((int) size);
         regions.put(vaddr, memory);
+        localMemories.put(vaddr, VmMemory.of(memory));
         publish();
         return memory.duplicate();
     }
@@ -142,6 +145,7 @@ public final class VmAddressSpace {
         requireOwnMemory();
         checkFree(vaddr, memory.capacity());
         regions.put(vaddr, memory.duplicate().clear());
+        localMemories.put(vaddr, VmMemory.of(memory));
         publish();
     }
 
@@ -170,6 +174,29 @@ public final class VmAddressSpace {
         return VmMemory.of(view(vaddr, size));
     }
 
+    /**
+     * The region's memory and an address's offset in it: the memory is the same object for every
+     * range of one region as long as the region is mapped.
+     */
+    public record Backing(VmMemory memory, long offset) {
+    }
+
+    /**
+     * The memory of the region holding {@code [vaddr, vaddr + size)} as a whole, with
+     * {@code vaddr}'s offset in it: what an IOMMU's page table points into, so that its entries
+     * can name a few shared objects rather than one per mapping. EFAULT as {@link #memory}.
+     */
+    public synchronized Backing backing(long vaddr, long size) {
+        requireOwnMemory();
+        Map.Entry<Long, VmMemory> r = remote.floorEntry(vaddr);
+        if (size > 0 && r != null && vaddr - r.getKey() + size <= r.getValue().size()) {
+            return new Backing(r.getValue(), vaddr - r.getKey());
+        }
+        view(vaddr, size);   // EFAULT unless one local region holds the range
+        Map.Entry<Long, VmMemory> l = localMemories.floorEntry(vaddr);
+        return new Backing(l.getValue(), vaddr - l.getKey());
+    }
+
     private void checkFree(long vaddr, long size) {
         if (size <= 0 || size > Integer.MAX_VALUE - PAGE_SIZE + 1 || ((vaddr | size) & (PAGE_SIZE - 1)) != 0
                 || vaddr < 0 || vaddr + size < 0) {
@@ -187,6 +214,7 @@ public final class VmAddressSpace {
 
     /** Unmaps the region that starts at {@code vaddr}; EINVAL if none does. */
     public synchronized void free(long vaddr) {
+        localMemories.remove(vaddr);
         if (regions.remove(vaddr) == null && remote.remove(vaddr) == null) {
             throw new ErrnoException(Errno.EINVAL, "no VM memory region starts at 0x" + Long.toHexString(vaddr));
         }

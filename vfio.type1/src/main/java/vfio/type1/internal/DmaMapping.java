@@ -13,10 +13,20 @@ final class DmaMapping {
     final int prot;
     /** The VM memory behind the mapping: shared with the VM, or reached by messages (vfio-user without a descriptor). */
     final VmMemory memory;
+    /** The index of the mapping's region in its IOMMU's table of backings (what page table entries name). */
+    final int backingIndex;
+    /** Where the mapping starts in that region. */
+    final long backingOffset;
     /** Pin counts by IOVA of the page (the kernel's pfn_list). */
     final Map<Long, Integer> pinned = new HashMap<>();
 
     DmaMapping(long iova, long size, long vaddr, int prot, VmMemory memory) {
+        this(iova, size, vaddr, prot, memory, 0, 0);
+    }
+
+    DmaMapping(long iova, long size, long vaddr, int prot, VmMemory memory, int backingIndex, long backingOffset) {
+        this.backingIndex = backingIndex;
+        this.backingOffset = backingOffset;
         this.iova = iova;
         this.size = size;
         this.vaddr = vaddr;

@@ -56,6 +56,13 @@ final class Type1Iommu implements VfioIommu, VfioDma {
     private final TreeMap<Long, DmaMapping> dmas = new TreeMap<>(Long::compareUnsigned);
     /** The same mappings by IOVA page, for translation; guarded by lock. */
     private final IovaIndex index = new IovaIndex();
+    /**
+     * The VM regions mappings point into, by the index their page table entries name (few: one
+     * per region, however many mappings), with the number of mappings using each; guarded by
+     * {@code lock}.
+     */
+    private VmMemory[] backings = new VmMemory[8];
+    private int[] backingUsers = new int[8];
     private int dmaAvail;
     private final List<VfioIommuGroup> groups = new ArrayList<>();
     private final List<VfioDmaUnmapListener> listeners = new CopyOnWriteArrayList<>();
@@ -364,7 +371,9 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                         + Long.toHexString(size) + " is outside the IOVA ranges");
             }
             VmMemory memory = vm.memory(vaddr, size);
-            DmaMapping dma = new DmaMapping(iova, size, vaddr, prot, memory);
+            VmAddressSpace.Backing backing = vm.backing(vaddr, size);
+            DmaMapping dma = new DmaMapping(iova, size, vaddr, prot, memory, useBacking(backing.memory()),
+                    backing.offset());
             dmas.put(iova, dma);
             index.put(dma);
             dmaAvail--;
@@ -409,6 +418,9 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                     for (DmaMapping dma : new ArrayList<>(inRange.values())) {
                         dmas.remove(dma.iova);
                         index.remove(dma);
+                        if (--backingUsers[dma.backingIndex] == 0) {
+                            backings[dma.backingIndex] = null;
+                        }
                         dmaAvail++;
                         unmapped += dma.size;
                     }
@@ -428,6 +440,28 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                 }
             }
         }
+    }
+
+    /** The index of {@code memory} in the table of backings, counting one more mapping on it; under the lock. */
+    private int useBacking(VmMemory memory) {
+        int free = -1;
+        for (int i = 0; i < backings.length; i++) {
+            if (backings[i] == memory) {
+                backingUsers[i]++;
+                return i;
+            }
+            if (backings[i] == null && free < 0) {
+                free = i;
+            }
+        }
+        if (free < 0) {
+            free = backings.length;
+            backings = java.util.Arrays.copyOf(backings, free * 2);
+            backingUsers = java.util.Arrays.copyOf(backingUsers, free * 2);
+        }
+        backings[free] = memory;
+        backingUsers[free] = 1;
+        return free;
     }
 
     /** The mapping overlapping {@code [start, start + size)} (vfio_find_dma), or null. */
@@ -473,6 +507,8 @@ final class Type1Iommu implements VfioIommu, VfioDma {
             lastHit = null;
             dmas.clear();
             index.clear();
+            java.util.Arrays.fill(backings, null);
+            java.util.Arrays.fill(backingUsers, 0);
             for (VfioIommuGroup group : groups) {
                 detachAux(group.id());
             }
@@ -617,6 +653,22 @@ final class Type1Iommu implements VfioIommu, VfioDma {
         try {
             checkLive();
             int need = write ? IOMMU_WRITE : IOMMU_READ;
+            DmaMapping last = lastHit;
+            if ((last == null || !last.contains(iova)) && (iova & (PAGE_SIZE - 1)) + length <= PAGE_SIZE) {
+                // Within one page: its page table entry has all it takes (no mapping object touched).
+                long pte = index.pte(iova);
+                if ((pte & need) != 0) {
+                    VmMemory backing = backings[(int) (pte >>> IovaIndex.PTE_BACKING_SHIFT)];
+                    long offset = (pte & IovaIndex.PTE_OFFSET_MASK) | (iova & (PAGE_SIZE - 1));
+                    if (write) {
+                        backing.write(offset, buffer, buffer.position(), length);
+                    } else {
+                        backing.read(offset, buffer, buffer.position(), length);
+                    }
+                    buffer.position(buffer.position() + length);
+                    return;
+                }
+            }
             DmaMapping first = translate(iova);
             if (first != null && (first.prot & need) != 0 && Long.compareUnsigned(iova + length - 1, first.last()) <= 0) {
                 // One mapping holds the whole access: the common case, one lookup, no second pass.

@@ -10,8 +10,12 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class IovaIndexTest {
+    private static int backings;
+
+    /** A mapping into a backing of its own, 64 pages in, read-write or (every third) read-only. */
     private static DmaMapping dma(long iova, long size) {
-        return new DmaMapping(iova, size, 0x7f00_0000_0000L, 3, null);
+        int backing = ++backings & 0xfffff;
+        return new DmaMapping(iova, size, 0x7f00_0000_0000L, backing % 3 == 0 ? 1 : 3, null, backing, 64 << 12);
     }
 
     @Test
@@ -73,6 +77,18 @@ class IovaIndexTest {
             var floor = tree.floorEntry(probe);
             DmaMapping expected = floor != null && floor.getValue().contains(probe) ? floor.getValue() : null;
             assertThat(index.find(probe)).isSameAs(expected);
+            long pte = index.pte(probe);
+            if (pte != 0) {
+                // a page table entry: the mapping's backing, protection and the page's offset in it
+                assertThat(expected).isNotNull();
+                assertThat(pte >>> IovaIndex.PTE_BACKING_SHIFT).isEqualTo(expected.backingIndex);
+                assertThat(pte & IovaIndex.PTE_PROT_MASK).isEqualTo(expected.prot);
+                assertThat(pte & IovaIndex.PTE_OFFSET_MASK)
+                        .isEqualTo(expected.backingOffset + (probe & ~0xfffL) - expected.iova);
+            } else if (expected != null) {
+                assertThat(expected.size).as("only a mapping held from above the last level has no entry")
+                        .isGreaterThanOrEqualTo(512 * 0x1000L);
+            }
         }
     }
 }

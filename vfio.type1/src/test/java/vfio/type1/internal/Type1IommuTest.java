@@ -168,6 +168,32 @@ class Type1IommuTest {
     }
 
     @Test
+    void pageTableEntriesReachEachRegionAndGoWithTheirMappings() {
+        ByteBuffer other = vm.allocate(0x20_0000_0000L, 0x4000);
+        ram.put(0x3008, (byte) 1);
+        other.put(0x1008, (byte) 2);
+        map(0x10_0000_3000L, 0x5000_0000L, 0x1000);
+        map(0x20_0000_1000L, 0x5000_1000L, 0x1000);
+        ByteBuffer one = ByteBuffer.allocate(1);
+        iommu.read(0x5000_0008L, one.clear());
+        assertThat(one.get(0)).isEqualTo((byte) 1);
+        iommu.read(0x5000_1008L, one.clear());
+        assertThat(one.get(0)).as("the second region's page").isEqualTo((byte) 2);
+        iommu.write(0x5000_1009L, ByteBuffer.wrap(new byte[] { 7 }));
+        assertThat(other.get(0x1009)).isEqualTo((byte) 7);
+        assertThat(unmap(0x5000_0000L, 0x2000)).isEqualTo(0x2000);
+        assertErrno(Errno.EFAULT, () -> iommu.read(0x5000_1008L, ByteBuffer.allocate(1)));
+        vm.free(0x20_0000_0000L);
+        ByteBuffer again = vm.allocate(0x20_0000_0000L, 0x4000);
+        again.put(0x1008, (byte) 3);
+        map(0x20_0000_1000L, 0x5000_1000L, 0x1000);
+        iommu.read(0x5000_1008L, one.clear());
+        assertThat(one.get(0)).as("the region mapped now, not the freed one").isEqualTo((byte) 3);
+        iommu.ioctl(VFIO_IOMMU_MAP_DMA, mapArg(VFIO_DMA_MAP_FLAG_WRITE, 0x10_0000_5000L, 0x5000_2000L, 0x1000));
+        assertErrno(Errno.EPERM, () -> iommu.read(0x5000_2000L, ByteBuffer.allocate(1)));
+    }
+
+    @Test
     void pinningNeedsAListenerAMappingAndTheRightProtection() {
         long[] pfns = { 0x10000 };
         assertErrno(Errno.EINVAL, () -> iommu.pinPages(pfns, VfioDma.IOMMU_READ));
