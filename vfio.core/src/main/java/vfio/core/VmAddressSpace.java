@@ -43,6 +43,8 @@ public final class VmAddressSpace {
     private final TreeMap<Long, VmMemory> remote = new TreeMap<>();
     /** What accesses look in: the regions as of the last change, sorted; replaced whole under {@code this}. */
     private volatile Layout layout = Layout.EMPTY;
+    /** Bumped by every map and unmap (after the new layout is published). */
+    private volatile int generation;
 
     /** The regions at one moment, as sorted arrays for a lock-free floor search. */
     private record Layout(long[] starts, ByteBuffer[] buffers, long[] remoteStarts, VmMemory[] remotes) {
@@ -61,6 +63,15 @@ public final class VmAddressSpace {
         }
 
         private static int floor(long[] sorted, long key) {
+            if (sorted.length <= 4) {
+                // a VM has a few regions: a scan from the top beats a search's unpredictable branches
+                for (int i = sorted.length - 1; i >= 0; i--) {
+                    if (sorted[i] <= key) {
+                        return i;
+                    }
+                }
+                return -1;
+            }
             int lo = 0;
             int hi = sorted.length - 1;
             while (lo <= hi) {
@@ -82,6 +93,16 @@ public final class VmAddressSpace {
         long[] remoteStarts = remote.keySet().stream().mapToLong(Long::longValue).toArray();
         VmMemory[] remotes = remote.values().toArray(VmMemory[]::new);
         layout = new Layout(starts, buffers, remoteStarts, remotes);
+        generation++;
+    }
+
+    /**
+     * A number that changes whenever a region is mapped or unmapped: whoever keeps a
+     * {@link #view} for speed (a virtqueue its rings) checks it per use and takes the view again
+     * when it moved, so an unmapped region is not reached through an old view.
+     */
+    public int generation() {
+        return generation;
     }
     /** For an address space behind an IOMMU: the container's DMA access; null otherwise. */
     private final VfioDma iommu;

@@ -99,13 +99,20 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
 
     /** Runs the callbacks collected under the monitor. Call with the monitor released. */
     private void runPending() {
+        VirtioCallback one;
         List<VirtioCallback> run;
         synchronized (this) {
             if (pending.isEmpty()) {
                 return;
             }
-            run = List.copyOf(pending);
+            // one callback (a queue's, after a kick) is the common case: taken without a copy
+            one = pending.size() == 1 ? pending.get(0) : null;
+            run = one == null ? List.copyOf(pending) : null;
             pending.clear();
+        }
+        if (one != null) {
+            one.fire();
+            return;
         }
         for (VirtioCallback cb : run) {
             cb.fire();
@@ -151,6 +158,7 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
 
     @Override
     public void kickVq(int index) {
+        boolean callbacks;
         synchronized (this) {
             QueueState q = q(index);
             if (q.ready && live()) {
@@ -164,8 +172,11 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
                     }
                 }
             }
+            callbacks = !pending.isEmpty();
         }
-        runPending();
+        if (callbacks) {
+            runPending();
+        }
     }
 
     @Override

@@ -1,5 +1,8 @@
 package virtio.core;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
 import vfio.core.VmAddressSpace;
@@ -16,6 +19,12 @@ import vfio.core.VmAddressSpace;
  * bytes, nested or combined with NEXT, a readable descriptor after a writable one, or an
  * available index more than a queue ahead answer EINVAL; memory outside the guest's EFAULT.
  * Indices are 16-bit and wrap. Not thread-safe: the device serialises each queue.
+ *
+ * <p>When the three areas lie in the VM's own memory (not behind an IOMMU, not reached by
+ * messages), the queue keeps little-endian views of them, taken at setup and again whenever the
+ * address space's {@link VmAddressSpace#generation generation} moves (a map or unmap), so that
+ * reading indices and descriptors and writing used entries are plain buffer accesses rather than
+ * a region lookup each.
  */
 public final class Virtqueue {
     public static final int DESC_SIZE = 16;
@@ -30,6 +39,11 @@ public final class Virtqueue {
     private final boolean indirect;
     private int lastAvail;
     private int usedIdx;
+    /** Views of the three areas, or null when they are not local memory; as of {@link #viewGeneration}. */
+    private ByteBuffer descView;
+    private ByteBuffer availView;
+    private ByteBuffer usedView;
+    private int viewGeneration;
 
     /** A queue whose driver negotiated VIRTIO_F_RING_INDIRECT_DESC; see the full constructor. */
     public Virtqueue(VmAddressSpace memory, int size, long desc, long avail, long used) {
@@ -61,8 +75,36 @@ public final class Virtqueue {
         this.used = used;
         this.chain = new DescriptorChain(size);
         this.indirect = indirect;
+        resolveViews(memory.generation());
         this.usedIdx = memory.getShort(used + 2);
         this.lastAvail = usedIdx;
+    }
+
+    /** Whether the areas are reachable through views now, taking them again after a map or unmap. */
+    private boolean local() {
+        int generation = memory.generation();
+        if (generation != viewGeneration) {
+            resolveViews(generation);
+        }
+        return descView != null;
+    }
+
+    private void resolveViews(int generation) {
+        viewGeneration = generation;
+        try {
+            descView = memory.view(desc, (long) DESC_SIZE * size).order(ByteOrder.LITTLE_ENDIAN);
+            availView = memory.view(avail, 6 + 2L * size).order(ByteOrder.LITTLE_ENDIAN);
+            usedView = memory.view(used, 6 + 8L * size).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (ErrnoException notLocal) {
+            // behind an IOMMU, remote, or unmapped: every access goes through the address space (EFAULT there)
+            descView = null;
+            availView = null;
+            usedView = null;
+        }
+    }
+
+    private int availShort(int offset) {
+        return availView != null ? Short.toUnsignedInt(availView.getShort(offset)) : memory.getShort(avail + offset);
     }
 
     public int size() {
@@ -80,7 +122,8 @@ public final class Virtqueue {
 
     /** Whether the driver has made chains available that the device has not popped. */
     public boolean hasAvailable() {
-        return memory.getShort(avail + 2) != lastAvail;
+        local();
+        return availShort(2) != lastAvail;
     }
 
     /**
@@ -88,7 +131,8 @@ public final class Virtqueue {
      * the next pop.
      */
     public DescriptorChain pop() {
-        int availIdx = memory.getShort(avail + 2);
+        local();
+        int availIdx = availShort(2);
         int pending = (availIdx - lastAvail) & 0xffff;
         if (pending == 0) {
             return null;
@@ -97,27 +141,40 @@ public final class Virtqueue {
             throw new ErrnoException(Errno.EINVAL, "available index " + availIdx + " is " + pending
                     + " ahead of " + lastAvail + " on a queue of " + size);
         }
-        int head = memory.getShort(avail + 4 + 2L * (lastAvail & (size - 1)));
+        int head = availShort(4 + 2 * (lastAvail & (size - 1)));
         lastAvail = (lastAvail + 1) & 0xffff;
         if (head >= size) {
             throw new ErrnoException(Errno.EINVAL, "available head " + head + " is past the table of " + size);
         }
         chain.reset(memory, head);
-        walk(desc, size, head, false);
+        walk(desc, descView, size, head, false);
         return chain;
     }
 
-    private void walk(long table, int entries, int first, boolean inIndirectTable) {
+    /** Walks a chain in {@code table} (read through {@code view} when it is not null). */
+    private void walk(long table, ByteBuffer view, int entries, int first, boolean inIndirectTable) {
         int index = first;
         for (int hops = 0;; hops++) {
             if (hops >= entries) {
                 throw new ErrnoException(Errno.EINVAL, "descriptor chain from " + first + " loops");
             }
-            long d = table + (long) DESC_SIZE * index;
-            long a = memory.getLong(d);
-            int l = memory.getInt(d + 8);
-            int flags = memory.getShort(d + 12);
-            int next = memory.getShort(d + 14);
+            long a;
+            int l;
+            int flags;
+            int next;
+            if (view != null) {
+                int d = DESC_SIZE * index;
+                a = view.getLong(d);
+                l = view.getInt(d + 8);
+                flags = Short.toUnsignedInt(view.getShort(d + 12));
+                next = Short.toUnsignedInt(view.getShort(d + 14));
+            } else {
+                long d = table + (long) DESC_SIZE * index;
+                a = memory.getLong(d);
+                l = memory.getInt(d + 8);
+                flags = memory.getShort(d + 12);
+                next = memory.getShort(d + 14);
+            }
             if ((flags & Virtio.VRING_DESC_F_INDIRECT) != 0) {
                 if (!indirect) {
                     throw new ErrnoException(Errno.EINVAL, "descriptor " + index
@@ -138,7 +195,7 @@ public final class Virtqueue {
                     throw new ErrnoException(Errno.EFAULT, "indirect table at 0x" + Long.toHexString(a)
                             + " is outside guest memory");
                 }
-                walk(a, l / DESC_SIZE, 0, true);
+                walk(a, null, l / DESC_SIZE, 0, true);
                 return;
             }
             chain.add(a, l, (flags & Virtio.VRING_DESC_F_WRITE) != 0);
@@ -155,10 +212,17 @@ public final class Virtqueue {
 
     /** Returns a chain to the driver through the used ring, with the bytes written into it. */
     public void push(DescriptorChain used, int written) {
-        long slot = this.used + 4 + 8L * (usedIdx & (size - 1));
-        memory.putInt(slot, used.head());
-        memory.putInt(slot + 4, written);
-        usedIdx = (usedIdx + 1) & 0xffff;
-        memory.putShort(this.used + 2, usedIdx);
+        int slot = 4 + 8 * (usedIdx & (size - 1));
+        int next = (usedIdx + 1) & 0xffff;
+        if (local()) {
+            usedView.putInt(slot, used.head());
+            usedView.putInt(slot + 4, written);
+            usedView.putShort(2, (short) next);
+        } else {
+            memory.putInt(this.used + slot, used.head());
+            memory.putInt(this.used + slot + 4, written);
+            memory.putShort(this.used + 2, next);
+        }
+        usedIdx = next;
     }
 }

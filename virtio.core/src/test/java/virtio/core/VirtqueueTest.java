@@ -77,6 +77,28 @@ class VirtqueueTest {
     }
 
     @Test
+    void theRingsAreReachedAgainAfterTheirMemoryIsUnmappedAndMappedAgain() {
+        desc(DESC, 1, DATA, 4, 0, 0);
+        offer(1);
+        Virtqueue vq = queue();
+        DescriptorChain first = vq.pop();
+        assertThat(first.head()).isEqualTo(1);
+        vq.push(first, 0);
+        memory.free(BASE);
+        assertErrno(Errno.EFAULT, vq::pop);   // the rings' memory is gone: no old view reaches it
+        memory.allocate(BASE, 0x10000);         // fresh memory at the same addresses
+        desc(DESC, 2, DATA, 8, 0, 0);
+        memory.putShort(AVAIL + 4 + 2L * 1, 2);
+        memory.putShort(AVAIL + 2, 2);
+        DescriptorChain second = vq.pop();
+        assertThat(second.head()).isEqualTo(2);
+        assertThat(second.length(0)).isEqualTo(8);
+        vq.push(second, 5);
+        assertThat(memory.getShort(USED + 2)).as("the used index, in the new memory").isEqualTo(2);
+        assertThat(memory.getInt(USED + 4 + 8 + 4)).isEqualTo(5);
+    }
+
+    @Test
     void indicesWrapAt16Bits() {
         memory.putShort(USED + 2, 0xfffe);
         memory.putShort(AVAIL + 2, 0xfffe);
