@@ -300,7 +300,7 @@ public final class VfioIoctlCodec {
         java.util.List<VfioRegionInfo.Cap> caps = new java.util.ArrayList<>();
         int next = b.getInt(REGION_INFO_CAP_OFFSET);
         for (int hops = 0; next != 0; hops++) {
-            if (next < REGION_INFO_MINSZ || next + CAP_HEADER_SIZE > b.limit() || hops > 64) {
+            if (next < REGION_INFO_MINSZ || next > b.limit() - CAP_HEADER_SIZE || hops > 64) {   // no int overflow
                 throw new ErrnoException(Errno.EINVAL, "bad region capability offset " + next);
             }
             int id = b.getShort(next) & 0xffff;

@@ -329,7 +329,7 @@ public final class VfioType1Codec {
         int next = (flags & VFIO_IOMMU_INFO_CAPS) != 0 && b.limit() >= INFO_CAPSZ ? b.getInt(INFO_CAP_OFFSET) : 0;
         int hops = 0;
         while (next != 0) {
-            if (next < INFO_SIZEOF || next + CAP_HEADER_SIZE > b.limit() || ++hops > 64) {
+            if (next < INFO_SIZEOF || next > b.limit() - CAP_HEADER_SIZE || ++hops > 64) {   // no int overflow
                 throw new ErrnoException(Errno.EINVAL, "bad capability offset " + next);
             }
             int id = b.getShort(next + CAP_ID) & 0xffff;

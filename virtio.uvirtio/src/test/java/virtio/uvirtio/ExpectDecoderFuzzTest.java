@@ -20,6 +20,11 @@ class ExpectDecoderFuzzTest {
         PROCESS.allocate(MEM, 0x1_0000);
     }
 
+    /** The entry point of tools/fuzz (Jazzer's standalone driver). */
+    public static void fuzzerTestOneInput(FuzzedDataProvider data) {
+        new ExpectDecoderFuzzTest().decoders(data);
+    }
+
     @FuzzTest(maxDuration = "15s")
     void decoders(FuzzedDataProvider data) {
         ByteBuffer arg = ByteBuffer.wrap(data.consumeBytes(UvirtioCodec.EXPECTS_SIZE + 8));

@@ -69,6 +69,11 @@ class ChannelProgramFuzzTest {
         return true;
     }
 
+    /** The entry point of tools/fuzz (Jazzer's own driver, run for millions of inputs). */
+    public static void fuzzerTestOneInput(FuzzedDataProvider data) {
+        new ChannelProgramFuzzTest().translate(data);
+    }
+
     @FuzzTest(maxDuration = "15s")
     void translate(FuzzedDataProvider data) {
         byte[] orb = data.consumeBytes(12);

@@ -71,6 +71,11 @@ class ServerFuzzTest {
         return m.array();
     }
 
+    /** The entry point of tools/fuzz (Jazzer's own driver, run for millions of inputs). */
+    public static void fuzzerTestOneInput(FuzzedDataProvider data) throws Exception {
+        new ServerFuzzTest().messages(data);
+    }
+
     @FuzzTest(maxDuration = "15s")
     void messages(FuzzedDataProvider data) throws Exception {
         exercise(stream(data));

@@ -21,6 +21,11 @@ import virtio.core.Virtqueue;
 class RingFuzzTest {
     static final long BASE = 0x10000;
 
+    /** The entry point of tools/fuzz (Jazzer's own driver, run for millions of inputs). */
+    public static void fuzzerTestOneInput(FuzzedDataProvider data) {
+        new RingFuzzTest().bothSidesOfTheRing(data);
+    }
+
     @FuzzTest(maxDuration = "15s")
     void bothSidesOfTheRing(FuzzedDataProvider data) {
         if (data.consumeBoolean()) {
