@@ -17,8 +17,8 @@ import mdev.testkit.FakeBus;
 /**
  * Jazzer on the sysfs tree's stores, as writes to the files reach them: a run of writes (any
  * bytes, or UUIDs of devices made before) to create, remove and attribute files, and paths the
- * input makes up, each followed by a walk of the whole tree. A store either takes the value or
- * fails with an ErrnoException, and the tree stays readable.
+ * input makes up, then a walk of the whole tree. A store either takes the value or fails with an
+ * ErrnoException, and the tree stays readable.
  */
 class SysfsStoreFuzzTest {
     private static final String[] FILES = {
@@ -63,8 +63,8 @@ class SysfsStoreFuzzTest {
                     // the only way to fail
                 }
             }
-            walk(tree, "");
         }
+        walk(tree, "");
     }
 
     /** Reads every readable file under {@code path}. */
