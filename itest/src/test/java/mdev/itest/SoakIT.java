@@ -30,36 +30,52 @@ import mdev.testkit.osgi.Leaks;
 import mdev.testkit.osgi.MdevHost;
 import mdev.testkit.osgi.Vmm;
 import vfio.core.Vfio;
+import vfio.core.EventFd;
 import vfio.core.VfioDeviceFile;
+import vfio.core.VfioIrqSet;
+import vfio.type1.IommuModel;
 import vfio.user.VfioUserClient;
 
 /**
  * Endurance: vendor and class-driver bundles stopped and started again and again while 8
- * threads read config space, make ioctls and map and unmap DMA on devices of every PCI parent,
- * and a vfio-user client connects, reads and disconnects over and over. Afterwards nothing may
- * be left: devices, device opens, file descriptors, threads (the kit's leak check), and memfd
- * mappings in /proc/self/maps; each count is printed. The cycles per bundle come from the
- * framework property mdev.soak.cycles (a few in the README's test command; tools/soak runs
- * 1000).
+ * threads drive a device of every parent (mtty, mdpy, mbochs, the IOMMU-backed mdsa, a GVT-g
+ * vGPU, a ccw subchannel, an AP matrix): config space reads where there is one, ioctls, DMA map
+ * and unmap, MSIs of mtty through an eventfd, PASID alloc and free on mdsa's aux domain; and a
+ * vfio-user client connects, reads and disconnects over and over. Afterwards nothing may be
+ * left: devices, device opens, file descriptors, threads (the kit's leak check), memfd mappings
+ * in /proc/self/maps, PASIDs and IOMMU domains; each count is printed. The cycles per bundle
+ * come from the framework property mdev.soak.cycles (20 in the README's test command;
+ * tools/soak runs 1000).
  */
 class SoakIT {
-    /** Bundles cycled, and the parent and type of a device each brings. */
+    private static final String GPU = "0000:00:02.0";
+    private static final String SUBCHANNEL = "0.0.0300";
+    /** A device of every parent: its parent, its type, and whether it is a PCI function (has config space). */
     private static final List<String[]> DEVICES = List.of(
-            new String[] {"mtty", "mtty-2"}, new String[] {"mdpy", "mdpy-vga"}, new String[] {"mbochs", "mbochs-small"});
-    private static final List<String> CYCLED = List.of("samples.mtty", "samples.mdpy", "samples.mbochs", "vfio.mdev",
-            "vfio.user");
+            new String[] {"mtty", "mtty-2", "pci"}, new String[] {"mdpy", "mdpy-vga", "pci"},
+            new String[] {"mbochs", "mbochs-small", "pci"}, new String[] {"mdsa", "mdsa-1dwq", "pci"},
+            new String[] {GPU, "i915-GVTg_V5_4", "pci"}, new String[] {SUBCHANNEL, "vfio_ccw-io", "ccw"},
+            new String[] {"matrix", "vfio_ap-passthrough", "ap"});
+    private static final int MTTY = 0;
+    private static final int MDSA = 3;
+    private static final List<String> CYCLED = List.of("samples.mtty", "samples.mdpy", "samples.mbochs", "samples.mdsa",
+            "vendor.gvt", "vendor.ccw", "vendor.ap", "vfio.mdev", "vfio.user");
     private static final int THREADS = 8;
 
     @InjectBundleContext
     BundleContext context;
     @InjectService
     ConfigurationAdmin configAdmin;
+    @InjectService
+    IommuModel iommu;
 
     /** The devices' open files (null while a device is gone); I/O threads pick theirs here. */
     private final AtomicReferenceArray<VfioDeviceFile> files = new AtomicReferenceArray<>(DEVICES.size());
     private final AtomicReferenceArray<Vmm> vmms = new AtomicReferenceArray<>(DEVICES.size());
     private final List<VfioDeviceFile> stale = new ArrayList<>();
     private final UUID[] uuids = new UUID[DEVICES.size()];
+    /** mtty's MSI eventfd, set again on every new open of it. */
+    private final EventFd msi = new EventFd();
 
     private static long memfdMappings() throws IOException {
         try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps"))) {
@@ -81,6 +97,11 @@ class SoakIT {
         }
         // a device of its own for the vfio-user client: a group opens once, so a device is either the VMM's or a client's
         UUID servedDevice = UUID.randomUUID();
+        // the simulated hardware of the vendor bundles: a GPU and a subchannel (the AP bus has its matrix)
+        Configuration gpu = configAdmin.getFactoryConfiguration("vendor.gvt.gpu", "soak", "?");
+        gpu.update(new Hashtable<>(Map.of("parent", GPU, "generation", "SKL", "aperture.mb", 512, "hidden.mb", 3584)));
+        Configuration subchannel = configAdmin.getFactoryConfiguration("vendor.ccw.subchannel", "soak", "?");
+        subchannel.update(new Hashtable<>(Map.of("schid", SUBCHANNEL)));
         Configuration served = configAdmin.getFactoryConfiguration("vfio.user.socket", "soak", "?");
         served.update(new Hashtable<>(Map.of("uuid", servedDevice.toString(), "path", socket.toString())));
 
@@ -88,10 +109,19 @@ class SoakIT {
         AtomicLong rounds = new AtomicLong();
         AtomicLong refused = new AtomicLong();
         AtomicLong clients = new AtomicLong();
+        AtomicLong interrupts = new AtomicLong();
+        AtomicLong pasids = new AtomicLong();
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();
         try {
-            recreate(host, List.of(0, 1, 2));
+            for (String[] device : DEVICES) {
+                host.awaitParent(device[0]);
+            }
+            List<Integer> all = new ArrayList<>();
+            for (int i = 0; i < DEVICES.size(); i++) {
+                all.add(i);
+            }
+            recreate(host, all);
             host.bus().create("mtty", "mtty-1", servedDevice);
             for (int t = 0; t < THREADS; t++) {
                 int n = t;
@@ -103,9 +133,28 @@ class SoakIT {
                         return;
                     }
                     try {
-                        file.readRegion(Vfio.VFIO_PCI_CONFIG_REGION_INDEX, 0, 4);
+                        if (DEVICES.get(d)[2].equals("pci")) {
+                            file.readRegion(Vfio.VFIO_PCI_CONFIG_REGION_INDEX, 0, 4);
+                        }
                         file.getInfo();
-                        if (rounds.incrementAndGet() % 64 == n) {
+                        long round = rounds.incrementAndGet();
+                        if (d == MTTY && round % 16 == n) {
+                            // an MSI raised through SET_IRQS (DATA_NONE), signalled on the eventfd
+                            file.setIrqs(VfioIrqSet.none(Vfio.VFIO_IRQ_SET_ACTION_TRIGGER, Vfio.VFIO_PCI_MSI_IRQ_INDEX, 0, 1));
+                            interrupts.incrementAndGet();
+                        }
+                        if (d == MDSA && round % 16 == n) {
+                            try {
+                                vmms.get(d).container().freePasid(vmms.get(d).container().allocPasid(1, 1 << 20));
+                                pasids.incrementAndGet();
+                            } catch (ErrnoException e) {
+                                if (e.errno() != Errno.EINVAL) {   // no IOMMU domain while the device is gone
+                                    throw e;
+                                }
+                                refused.incrementAndGet();
+                            }
+                        }
+                        if (round % 64 == n) {
                             Vmm vmm = vmms.get(d);
                             long iova = 0x4000_0000L + n * 0x10_0000L;
                             try {
@@ -164,6 +213,8 @@ class SoakIT {
                 assertThat(t.isAlive()).as("%s stopped", t.getName()).isFalse();
             }
             served.delete();
+            gpu.delete();
+            subchannel.delete();
             for (int i = 0; i < DEVICES.size(); i++) {
                 close(files.getAndSet(i, null));
                 Vmm vmm = vmms.getAndSet(i, null);
@@ -186,14 +237,23 @@ class SoakIT {
         }
         assertThat(failures).isEmpty();
         Leaks.assertNoneSince(host, before, Duration.ofSeconds(10));
+        assertThat(iommu.pasids()).as("PASIDs left").isEmpty();
+        assertThat(iommu.binds()).as("binds left").isEmpty();
+        assertThat(iommu.domains()).as("IOMMU domains left").isEmpty();
         long mapsAfter = memfdMappings();
         Leaks.Snapshot after = host.snapshot();
-        System.out.printf("soak: %d cycles of %s; %d I/O rounds, %d refused (ENODEV/EBADF/EBUSY), %d vfio-user clients;"
-                + " devices %d -> %d, opens %d -> %d, file descriptors %d -> %d, threads %d -> %d, memfd mappings %d -> %d%n",
-                cycles, CYCLED, rounds.get(), refused.get(), clients.get(), before.devices().size(), after.devices().size(),
+        System.out.printf("soak: %d cycles of %s; %d I/O rounds, %d refused (ENODEV/EBADF/EBUSY), %d vfio-user clients,"
+                + " %d MSIs raised (%d signalled), %d PASIDs allocated and freed; devices %d -> %d, opens %d -> %d,"
+                + " file descriptors %d -> %d, threads %d -> %d, memfd mappings %d -> %d, PASIDs %d, binds %d,"
+                + " IOMMU domains %d%n",
+                cycles, CYCLED, rounds.get(), refused.get(), clients.get(), interrupts.get(), msi.count(), pasids.get(),
+                before.devices().size(), after.devices().size(),
                 before.opens(), after.opens(), before.descriptors().size(), after.descriptors().size(),
-                before.threads().size(), after.threads().size(), mapsBefore, mapsAfter);
+                before.threads().size(), after.threads().size(), mapsBefore, mapsAfter, iommu.pasids().size(),
+                iommu.binds().size(), iommu.domains().size());
         assertThat(rounds.get()).as("I/O happened").isPositive();
+        assertThat(msi.count()).as("MSIs reached the eventfd").isPositive();
+        assertThat(pasids.get()).as("PASIDs were allocated").isPositive();
         assertThat(mapsAfter).as("memfd mappings (device memory) back to where they were").isLessThanOrEqualTo(mapsBefore);
     }
 
@@ -213,7 +273,11 @@ class SoakIT {
                 vmm = host.vmm("soak-" + i, 1 << 20);
                 vmms.set(i, vmm);
             }
-            files.set(i, vmm.open(uuids[i]));
+            VfioDeviceFile file = vmm.open(uuids[i]);
+            if (i == MTTY) {
+                file.setIrqs(VfioIrqSet.trigger(Vfio.VFIO_PCI_MSI_IRQ_INDEX, 0, msi));
+            }
+            files.set(i, file);
         }
     }
 
