@@ -145,8 +145,18 @@ class SoakIT {
                         }
                         if (d == MDSA && round % 16 == n) {
                             try {
-                                vmms.get(d).container().freePasid(vmms.get(d).container().allocPasid(1, 1 << 20));
-                                pasids.incrementAndGet();
+                                int pasid = vmms.get(d).container().allocPasid(1, 1 << 20);
+                                try {
+                                    vmms.get(d).container().freePasid(pasid);
+                                    pasids.incrementAndGet();
+                                } catch (ErrnoException e) {
+                                    // the device went in between: its container lost the IOMMU, which reclaimed
+                                    // the VM's PASIDs (ENOENT in the IOMMU set again, EINVAL before)
+                                    if (e.errno() != Errno.ENOENT && e.errno() != Errno.EINVAL) {
+                                        throw e;
+                                    }
+                                    refused.incrementAndGet();
+                                }
                             } catch (ErrnoException e) {
                                 if (e.errno() != Errno.EINVAL) {   // no IOMMU domain while the device is gone
                                     throw e;

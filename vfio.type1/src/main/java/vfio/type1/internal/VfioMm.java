@@ -201,20 +201,25 @@ final class VfioMm {
     /** Gives the ids kept for reuse back to the system-wide space. */
     void flushCache() {
         locked(() -> {
-            for (Stripe stripe : stripes) {
-                allocator.release(java.util.Arrays.copyOfRange(stripe.ids, Stripe.PAD, Stripe.PAD + stripe.count),
-                        stripe.count);
-                stripe.count = 0;
-            }
+            releaseCaches();
             return null;
         });
     }
 
-    /** Frees every PASID (vfio_mm_reclaim_pasid) and the cache; returns the PASIDs freed. */
+    /** Under all locks. */
+    private void releaseCaches() {
+        for (Stripe stripe : stripes) {
+            allocator.release(java.util.Arrays.copyOfRange(stripe.ids, Stripe.PAD, Stripe.PAD + stripe.count),
+                    stripe.count);
+            stripe.count = 0;
+        }
+    }
+
+    /** Frees every PASID (vfio_mm_reclaim_pasid) and the cache, in one step; returns the PASIDs freed. */
     List<Integer> reclaim() {
         allocator.unregister(this);
-        flushCache();
         return locked(() -> {
+            releaseCaches();
             List<Integer> held = allocator.ownedBy(this);
             int[] ids = held.stream().mapToInt(Integer::intValue).toArray();
             allocator.release(ids, ids.length);
