@@ -306,11 +306,6 @@ public final class VmAddressSpace {
         return length >= 0 && (l.local(vaddr, length) >= 0 || l.remote(vaddr, length) >= 0);
     }
 
-    /** Whether an access of {@code n} bytes at {@code vaddr} takes the remote path (behind an IOMMU, or a remote region). */
-    private boolean isRemote(long vaddr, long n) {
-        return iommu != null || layout.remote(vaddr, n) >= 0;
-    }
-
     /** The index of the local region of {@code l} holding {@code [vaddr, vaddr + n)}; EFAULT if none. */
     private int local(Layout l, long vaddr, long n) {
         int i = l.local(vaddr, n);
@@ -323,50 +318,50 @@ public final class VmAddressSpace {
 
     /** A little-endian u16 at {@code vaddr}. */
     public int getShort(long vaddr) {
-        if (isRemote(vaddr, 2)) {
+        Layout l = layout;   // read once: the access below uses the layout it checked
+        if (iommu != null || l.remote(vaddr, 2) >= 0) {
             return Short.toUnsignedInt(remoteBytes(vaddr, 2).getShort(0));
         }
-        Layout l = layout;
         int i = local(l, vaddr, 2);
         return Short.toUnsignedInt(Short.reverseBytes(l.buffers[i].getShort((int) (vaddr - l.starts[i]))));
     }
 
     public void putShort(long vaddr, int value) {
-        if (isRemote(vaddr, 2)) {
+        Layout l = layout;   // read once: the access below uses the layout it checked
+        if (iommu != null || l.remote(vaddr, 2) >= 0) {
             write(vaddr, ByteBuffer.allocate(2).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(0, (short) value));
             return;
         }
-        Layout l = layout;
         int i = local(l, vaddr, 2);
         l.buffers[i].putShort((int) (vaddr - l.starts[i]), Short.reverseBytes((short) value));
     }
 
     /** A little-endian u32 at {@code vaddr}, as an int. */
     public int getInt(long vaddr) {
-        if (isRemote(vaddr, 4)) {
+        Layout l = layout;   // read once: the access below uses the layout it checked
+        if (iommu != null || l.remote(vaddr, 4) >= 0) {
             return remoteBytes(vaddr, 4).getInt(0);
         }
-        Layout l = layout;
         int i = local(l, vaddr, 4);
         return Integer.reverseBytes(l.buffers[i].getInt((int) (vaddr - l.starts[i])));
     }
 
     public void putInt(long vaddr, int value) {
-        if (isRemote(vaddr, 4)) {
+        Layout l = layout;   // read once: the access below uses the layout it checked
+        if (iommu != null || l.remote(vaddr, 4) >= 0) {
             write(vaddr, ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, value));
             return;
         }
-        Layout l = layout;
         int i = local(l, vaddr, 4);
         l.buffers[i].putInt((int) (vaddr - l.starts[i]), Integer.reverseBytes(value));
     }
 
     /** A little-endian u64 at {@code vaddr}. */
     public long getLong(long vaddr) {
-        if (isRemote(vaddr, 8)) {
+        Layout l = layout;   // read once: the access below uses the layout it checked
+        if (iommu != null || l.remote(vaddr, 8) >= 0) {
             return remoteBytes(vaddr, 8).getLong(0);
         }
-        Layout l = layout;
         int i = local(l, vaddr, 8);
         return Long.reverseBytes(l.buffers[i].getLong((int) (vaddr - l.starts[i])));
     }
