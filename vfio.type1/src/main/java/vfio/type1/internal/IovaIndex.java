@@ -70,17 +70,8 @@ final class IovaIndex {
     /** The mapping holding {@code iova}, or null. */
     DmaMapping find(long iova) {
         long page = iova >>> PAGE_SHIFT;
-        Object[] node = root;
-        for (int level = LEVELS - 1;; level--) {
-            Object entry = node[(int) (page >>> (level * BITS)) & (FANOUT - 1)];
-            if (entry instanceof Object[] child) {
-                node = child;
-            } else if (entry instanceof Leaf leaf) {
-                return leaf.mappings[(int) page & (FANOUT - 1)];
-            } else {
-                return (DmaMapping) entry;
-            }
-        }
+        Object entry = walk(page);
+        return entry instanceof Leaf leaf ? leaf.mappings[(int) page & (FANOUT - 1)] : (DmaMapping) entry;
     }
 
     /**
@@ -89,16 +80,18 @@ final class IovaIndex {
      */
     long pte(long iova) {
         long page = iova >>> PAGE_SHIFT;
+        return walk(page) instanceof Leaf leaf ? leaf.ptes[(int) page & (FANOUT - 1)] : 0;
+    }
+
+    /** Where the walk for {@code page} ends: its leaf, the mapping covering it from above, or null. */
+    private Object walk(long page) {
         Object[] node = root;
         for (int level = LEVELS - 1;; level--) {
             Object entry = node[(int) (page >>> (level * BITS)) & (FANOUT - 1)];
-            if (entry instanceof Object[] child) {
-                node = child;
-            } else if (entry instanceof Leaf leaf) {
-                return leaf.ptes[(int) page & (FANOUT - 1)];
-            } else {
-                return 0;
+            if (!(entry instanceof Object[] child)) {
+                return entry;
             }
+            node = child;
         }
     }
 
