@@ -27,10 +27,18 @@ class ExpectDecoderFuzzTest {
 
     @FuzzTest(maxDuration = "15s")
     void decoders(FuzzedDataProvider data) {
-        ByteBuffer arg = ByteBuffer.wrap(data.consumeBytes(UvirtioCodec.EXPECTS_SIZE + 8));
-        // Steer some pointers into mapped memory so the rule data is read.
-        if (arg.capacity() >= 80 && data.consumeBoolean()) {
-            arg.order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(72, MEM + data.consumeInt(0, 0xffff));
+        // A whole struct (3.5 KiB, near libFuzzer's input limit) with a few fields the input
+        // chooses, so the checks past argsz are reached: counts, lengths, flags, rule offsets.
+        ByteBuffer arg = ByteBuffer.allocate(UvirtioCodec.EXPECTS_SIZE).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int edits = data.consumeInt(0, 24); edits > 0 && data.remainingBytes() > 0; edits--) {
+            int at = data.consumeInt(0, UvirtioCodec.EXPECTS_SIZE - 8);
+            switch (data.consumeInt(0, 4)) {
+                case 0 -> arg.put(at, data.consumeByte());
+                case 1 -> arg.putShort(at, data.consumeShort());
+                case 2 -> arg.putInt(at, data.consumeInt());
+                case 3 -> arg.putInt(at, data.consumeInt(0, 16));   // a small count or length
+                default -> arg.putLong(at, MEM + data.consumeInt(0, 0xffff));   // a pointer into the process
+            }
         }
         try {
             UvirtioCodec.decodeExpect(arg, PROCESS);
