@@ -90,9 +90,9 @@ final class IoasidAllocator {
         return id;
     }
 
-    /** Gives ids back to the free space (a cache's, or a reclaimed VM's). */
-    synchronized void release(int[] ids, int count) {
-        for (int i = 0; i < count; i++) {
+    /** Gives {@code ids[from, to)} back to the free space (a cache's, or a reclaimed VM's). */
+    synchronized void release(int[] ids, int from, int to) {
+        for (int i = from; i < to; i++) {
             chunk(ids[i]).set(slot(ids[i]), null);
             used.clear(ids[i]);
         }

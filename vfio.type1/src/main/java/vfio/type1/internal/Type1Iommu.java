@@ -370,8 +370,8 @@ final class Type1Iommu implements VfioIommu, VfioDma {
                 throw new ErrnoException(Errno.EINVAL, "iova 0x" + Long.toHexString(iova) + " size 0x"
                         + Long.toHexString(size) + " is outside the IOVA ranges");
             }
-            VmMemory memory = vm.memory(vaddr, size);
-            VmAddressSpace.Backing backing = vm.backing(vaddr, size);
+            VmAddressSpace.Backing backing = vm.backing(vaddr, size);   // one lookup: the region, and the range in it
+            VmMemory memory = backing.memory().slice(backing.offset(), size);
             DmaMapping dma = new DmaMapping(iova, size, vaddr, prot, memory, useBacking(backing.memory()),
                     backing.offset());
             dmas.put(iova, dma);

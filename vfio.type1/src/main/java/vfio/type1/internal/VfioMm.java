@@ -147,14 +147,14 @@ final class VfioMm {
         Stripe stripe = stripe();
         synchronized (stripe) {
             if (!allocator.compareAndSetOwner(id, this, IoasidAllocator.CACHED)) {
-                boolean other = allocator.owner(id) != null && allocator.owner(id) != this;
+                Object owner = allocator.owner(id);
+                boolean other = owner != null && owner != this;
                 throw new ErrnoException(other ? Errno.EACCES : Errno.ENOENT, "PASID " + pasid
                         + (other ? " belongs to another VM" : " is not allocated"));
             }
             if (stripe.count == CACHE) {
                 int keep = CACHE / 2;
-                allocator.release(java.util.Arrays.copyOfRange(stripe.ids, Stripe.PAD + keep, Stripe.PAD + CACHE),
-                        CACHE - keep);
+                allocator.release(stripe.ids, Stripe.PAD + keep, Stripe.PAD + CACHE);
                 stripe.count = keep;
             }
             stripe.push(id);
@@ -209,8 +209,7 @@ final class VfioMm {
     /** Under all locks. */
     private void releaseCaches() {
         for (Stripe stripe : stripes) {
-            allocator.release(java.util.Arrays.copyOfRange(stripe.ids, Stripe.PAD, Stripe.PAD + stripe.count),
-                    stripe.count);
+            allocator.release(stripe.ids, Stripe.PAD, Stripe.PAD + stripe.count);
             stripe.count = 0;
         }
     }
@@ -222,7 +221,7 @@ final class VfioMm {
             releaseCaches();
             List<Integer> held = allocator.ownedBy(this);
             int[] ids = held.stream().mapToInt(Integer::intValue).toArray();
-            allocator.release(ids, ids.length);
+            allocator.release(ids, 0, ids.length);
             collectBudgets();
             pool = quota;
             return held;
