@@ -12,8 +12,8 @@ import mdev.log.Logs;
 /**
  * A VFIO device over a vendor's ops, as a class driver publishes it (vfio_mdev.c's device, or
  * a transport that presents another kind of device as VFIO). Every call on an open file enters
- * its {@code guard} ({@link InFlight}: one uncontended atomic on the calling thread's stripe, no
- * cache line shared between threads) and {@link #shutdown} closes it once, so that when the
+ * its {@code guard} ({@link InFlight}: a plain store on the calling thread's own stripe, no
+ * atomic, no cache line shared between threads) and {@link #shutdown} closes it once, so that when the
  * device goes, calls in flight finish before the vendor frees its state, and later calls answer
  * ENODEV. The guard sits between the bus lock and the vendor's own lock in the lock order. While a
  * file is open the device holds an open reference ({@link #takeOpenReference}), which makes
