@@ -33,6 +33,18 @@ public final class VmAddressSpace {
     public record Region(long vaddr, long size) {
     }
 
+    /**
+     * A region of the VM's own memory as of one layout: its start and a view of all of it (a
+     * view of its own, made when the layout was; use absolute accesses). Whoever resolves an
+     * address once and reaches it several times (a popped descriptor) keeps one of these.
+     */
+    public record LocalRegion(long vaddr, ByteBuffer memory) {
+        /** The view's index of {@code address}, which must lie in the region. */
+        public int index(long address) {
+            return (int) (address - vaddr);
+        }
+    }
+
     private final long id = IDS.incrementAndGet();
     private final String name;
     /** Regions by start address; guarded by {@code this}. */
@@ -47,13 +59,15 @@ public final class VmAddressSpace {
     private volatile int generation;
 
     /** The regions at one moment, as sorted arrays for a lock-free floor search. */
-    private record Layout(long[] starts, ByteBuffer[] buffers, long[] remoteStarts, VmMemory[] remotes) {
-        static final Layout EMPTY = new Layout(new long[0], new ByteBuffer[0], new long[0], new VmMemory[0]);
+    private record Layout(long[] starts, long[] sizes, ByteBuffer[] buffers, LocalRegion[] locals, long[] remoteStarts,
+            VmMemory[] remotes) {
+        static final Layout EMPTY = new Layout(new long[0], new long[0], new ByteBuffer[0], new LocalRegion[0], new long[0],
+                new VmMemory[0]);
 
         /** The index of the local region holding {@code [vaddr, vaddr + n)}, or -1. */
         int local(long vaddr, long n) {
             int i = floor(starts, vaddr);
-            return i >= 0 && n >= 0 && vaddr - starts[i] + n <= buffers[i].capacity() ? i : -1;
+            return i >= 0 && n >= 0 && vaddr - starts[i] + n <= sizes[i] ? i : -1;
         }
 
         /** The index of the remote region holding {@code [vaddr, vaddr + n)}, or -1. */
@@ -90,9 +104,15 @@ public final class VmAddressSpace {
     private void publish() {
         long[] starts = regions.keySet().stream().mapToLong(Long::longValue).toArray();
         ByteBuffer[] buffers = regions.values().toArray(ByteBuffer[]::new);
+        long[] sizes = new long[buffers.length];
+        LocalRegion[] locals = new LocalRegion[buffers.length];
+        for (int i = 0; i < buffers.length; i++) {
+            sizes[i] = buffers[i].capacity();
+            locals[i] = new LocalRegion(starts[i], buffers[i].duplicate().clear());
+        }
         long[] remoteStarts = remote.keySet().stream().mapToLong(Long::longValue).toArray();
         VmMemory[] remotes = remote.values().toArray(VmMemory[]::new);
-        layout = new Layout(starts, buffers, remoteStarts, remotes);
+        layout = new Layout(starts, sizes, buffers, locals, remoteStarts, remotes);
         generation++;
     }
 
@@ -297,6 +317,20 @@ public final class VmAddressSpace {
         src.position(src.position() + n);
     }
 
+    /**
+     * The region of the VM's own memory holding {@code [vaddr, vaddr + length)}, or null when the
+     * range is not in one such region (unmapped, another process's memory, behind an IOMMU). No
+     * allocation: the regions are made when the memory is mapped.
+     */
+    public LocalRegion localRegion(long vaddr, long length) {
+        if (iommu != null) {
+            return null;
+        }
+        Layout l = layout;
+        int i = l.local(vaddr, length);
+        return i < 0 ? null : l.locals[i];
+    }
+
     /** Whether {@code [vaddr, vaddr + length)} lies in one region. */
     public boolean contains(long vaddr, long length) {
         if (iommu != null) {
@@ -319,50 +353,50 @@ public final class VmAddressSpace {
     /** A little-endian u16 at {@code vaddr}. */
     public int getShort(long vaddr) {
         Layout l = layout;   // read once: the access below uses the layout it checked
-        if (iommu != null || l.remote(vaddr, 2) >= 0) {
+        int i = iommu == null ? l.local(vaddr, 2) : -1;
+        if (i < 0) {
             return Short.toUnsignedInt(remoteBytes(vaddr, 2).getShort(0));
         }
-        int i = local(l, vaddr, 2);
         return Short.toUnsignedInt(Short.reverseBytes(l.buffers[i].getShort((int) (vaddr - l.starts[i]))));
     }
 
     public void putShort(long vaddr, int value) {
-        Layout l = layout;   // read once: the access below uses the layout it checked
-        if (iommu != null || l.remote(vaddr, 2) >= 0) {
+        Layout l = layout;
+        int i = iommu == null ? l.local(vaddr, 2) : -1;
+        if (i < 0) {
             write(vaddr, ByteBuffer.allocate(2).order(java.nio.ByteOrder.LITTLE_ENDIAN).putShort(0, (short) value));
             return;
         }
-        int i = local(l, vaddr, 2);
         l.buffers[i].putShort((int) (vaddr - l.starts[i]), Short.reverseBytes((short) value));
     }
 
     /** A little-endian u32 at {@code vaddr}, as an int. */
     public int getInt(long vaddr) {
-        Layout l = layout;   // read once: the access below uses the layout it checked
-        if (iommu != null || l.remote(vaddr, 4) >= 0) {
+        Layout l = layout;
+        int i = iommu == null ? l.local(vaddr, 4) : -1;
+        if (i < 0) {
             return remoteBytes(vaddr, 4).getInt(0);
         }
-        int i = local(l, vaddr, 4);
         return Integer.reverseBytes(l.buffers[i].getInt((int) (vaddr - l.starts[i])));
     }
 
     public void putInt(long vaddr, int value) {
-        Layout l = layout;   // read once: the access below uses the layout it checked
-        if (iommu != null || l.remote(vaddr, 4) >= 0) {
+        Layout l = layout;
+        int i = iommu == null ? l.local(vaddr, 4) : -1;
+        if (i < 0) {
             write(vaddr, ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, value));
             return;
         }
-        int i = local(l, vaddr, 4);
         l.buffers[i].putInt((int) (vaddr - l.starts[i]), Integer.reverseBytes(value));
     }
 
     /** A little-endian u64 at {@code vaddr}. */
     public long getLong(long vaddr) {
-        Layout l = layout;   // read once: the access below uses the layout it checked
-        if (iommu != null || l.remote(vaddr, 8) >= 0) {
+        Layout l = layout;
+        int i = iommu == null ? l.local(vaddr, 8) : -1;
+        if (i < 0) {
             return remoteBytes(vaddr, 8).getLong(0);
         }
-        int i = local(l, vaddr, 8);
         return Long.reverseBytes(l.buffers[i].getLong((int) (vaddr - l.starts[i])));
     }
 

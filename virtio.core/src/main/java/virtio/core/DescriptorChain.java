@@ -10,11 +10,18 @@ import vfio.core.VmAddressSpace;
  * One available descriptor chain as the device sees it: readable segments first, then
  * writable ones, every address checked against guest memory when the chain was popped. A
  * {@link Virtqueue} fills the same object for each pop, so the notify path allocates nothing.
+ *
+ * <p>A segment in the VM's own memory is resolved once, when it is checked: its region is kept,
+ * and the segment's accessors ({@link #getInt(int, int)}, {@link #write(int, int, ByteBuffer)},
+ * ...) reach it without looking the address up again. A chain is used within the kick that
+ * popped it.
  */
 public final class DescriptorChain {
     private final long[] addr;
     private final int[] len;
     private final boolean[] writable;
+    /** The region of each segment in the VM's own memory, or null (remote, behind an IOMMU). */
+    private final VmAddressSpace.LocalRegion[] regions;
     private int count;
     private int head;
     private VmAddressSpace memory;
@@ -23,6 +30,7 @@ public final class DescriptorChain {
         addr = new long[capacity];
         len = new int[capacity];
         writable = new boolean[capacity];
+        regions = new VmAddressSpace.LocalRegion[capacity];
     }
 
     void reset(VmAddressSpace memory, int head) {
@@ -39,13 +47,15 @@ public final class DescriptorChain {
         if (!w && count > 0 && writable[count - 1]) {
             throw new ErrnoException(Errno.EINVAL, "readable descriptor after a writable one in chain " + head);
         }
-        if (!memory.contains(a, Integer.toUnsignedLong(l))) {
+        VmAddressSpace.LocalRegion region = memory.localRegion(a, Integer.toUnsignedLong(l));
+        if (region == null && !memory.contains(a, Integer.toUnsignedLong(l))) {
             throw new ErrnoException(Errno.EFAULT, "descriptor 0x" + Long.toHexString(a) + "+" + Integer.toUnsignedString(l)
                     + " of chain " + head + " is outside guest memory");
         }
         addr[count] = a;
         len[count] = l;
         writable[count] = w;
+        regions[count] = region;
         count++;
     }
 
@@ -68,6 +78,74 @@ public final class DescriptorChain {
 
     public boolean isWritable(int i) {
         return writable[i];
+    }
+
+    /** The offset of an access of {@code n} bytes at {@code offset} into segment {@code i}; EFAULT past its end. */
+    private int within(int i, int offset, int n) {
+        if (i < 0 || i >= count || offset < 0 || offset > Integer.toUnsignedLong(len[i]) - n) {
+            throw new ErrnoException(Errno.EFAULT, n + " bytes at " + offset + " are outside segment " + i + " of chain "
+                    + head);
+        }
+        return offset;
+    }
+
+    /** The little-endian u16 at {@code offset} of segment {@code i}. */
+    public int getShort(int i, int offset) {
+        within(i, offset, 2);
+        VmAddressSpace.LocalRegion r = regions[i];
+        return r != null ? Short.toUnsignedInt(Short.reverseBytes(r.memory().getShort(r.index(addr[i] + offset))))
+                : memory.getShort(addr[i] + offset);
+    }
+
+    /** The little-endian u32 at {@code offset} of segment {@code i}. */
+    public int getInt(int i, int offset) {
+        within(i, offset, 4);
+        VmAddressSpace.LocalRegion r = regions[i];
+        return r != null ? Integer.reverseBytes(r.memory().getInt(r.index(addr[i] + offset))) : memory.getInt(addr[i] + offset);
+    }
+
+    /** The little-endian u64 at {@code offset} of segment {@code i}. */
+    public long getLong(int i, int offset) {
+        within(i, offset, 8);
+        VmAddressSpace.LocalRegion r = regions[i];
+        return r != null ? Long.reverseBytes(r.memory().getLong(r.index(addr[i] + offset))) : memory.getLong(addr[i] + offset);
+    }
+
+    /** Copies {@code dst.remaining()} bytes at {@code offset} of segment {@code i} into {@code dst}. */
+    public void read(int i, int offset, ByteBuffer dst) {
+        int n = dst.remaining();
+        within(i, offset, n);
+        VmAddressSpace.LocalRegion r = regions[i];
+        if (r != null) {
+            dst.put(dst.position(), r.memory(), r.index(addr[i] + offset), n);
+            dst.position(dst.position() + n);
+        } else {
+            memory.read(addr[i] + offset, dst);
+        }
+    }
+
+    /** Copies {@code src.remaining()} bytes to {@code offset} of segment {@code i}. */
+    public void write(int i, int offset, ByteBuffer src) {
+        int n = src.remaining();
+        within(i, offset, n);
+        VmAddressSpace.LocalRegion r = regions[i];
+        if (r != null) {
+            r.memory().put(r.index(addr[i] + offset), src, src.position(), n);
+            src.position(src.position() + n);
+        } else {
+            memory.write(addr[i] + offset, src);
+        }
+    }
+
+    /** Copies {@code src} to {@code offset} of segment {@code i}. */
+    public void write(int i, int offset, byte[] src) {
+        within(i, offset, src.length);
+        VmAddressSpace.LocalRegion r = regions[i];
+        if (r != null) {
+            r.memory().put(r.index(addr[i] + offset), src, 0, src.length);
+        } else {
+            memory.write(addr[i] + offset, ByteBuffer.wrap(src));
+        }
     }
 
     public int readableLength() {

@@ -3,6 +3,9 @@ package virtio.core;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
@@ -16,6 +19,14 @@ import vfio.core.VmAddressSpace;
  *
  * <p>Every entry point holds the device's monitor (the vendor lock of the lock order); queue
  * and config callbacks run after it is released, so drivers may call back in.
+ *
+ * <p>A device whose queues are independent (its {@link #onKick} touches only the kicked queue and
+ * state fixed at creation) may ask for kicks under a per-queue lock instead of the monitor: a
+ * spin lock taken with one compare-and-set and released with a plain store, so a notify costs no
+ * monitor and kicks of different queues run at once. Then everything a kick reads (status, a
+ * queue's setup, readiness and callback) changes only under the monitor and the locks of the
+ * queues concerned, taken in index order after the monitor; a kick never takes the monitor while
+ * it holds its queue's lock. Such an onKick must not block.
  */
 public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     private final int deviceId;
@@ -25,7 +36,9 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     private final QueueState[] queues;
     protected final byte[] config;
 
-    private VmAddressSpace memory;
+    /** Whether kicks run under their queue's lock rather than the monitor (see the class comment). */
+    private final boolean kicksUnderQueueLock;
+    private volatile VmAddressSpace memory;
     private int status;
     private long driverFeatures;
     private int generation;
@@ -34,6 +47,11 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     private final List<VirtioCallback> pending = new ArrayList<>();
 
     private static final class QueueState {
+        /** The queue's kick lock (0 free, 1 held), when kicks run under queue locks. */
+        volatile int kickLock;
+        /** While a kick under the queue lock runs: its thread, and whether it returned used buffers. */
+        Thread kicker;
+        boolean usedInKick;
         int num;
         long desc;
         long driver;
@@ -44,6 +62,16 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     }
 
     protected VirtioDeviceBase(int deviceId, int vendorId, long features, int queues, int queueNumMax, byte[] config) {
+        this(deviceId, vendorId, features, queues, queueNumMax, config, false);
+    }
+
+    /**
+     * A device whose kicks run under their queue's lock when {@code kicksUnderQueueLock} (its
+     * queues are independent, see the class comment), else under the monitor.
+     */
+    protected VirtioDeviceBase(int deviceId, int vendorId, long features, int queues, int queueNumMax, byte[] config,
+            boolean kicksUnderQueueLock) {
+        this.kicksUnderQueueLock = kicksUnderQueueLock;
         if ((features & Virtio.bit(Virtio.F_VERSION_1)) == 0) {
             throw new IllegalArgumentException("a virtio 1.1 device offers VERSION_1");
         }
@@ -58,7 +86,10 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         this.config = config.clone();
     }
 
-    /** Handles a kick on a ready queue of a live device; runs with the monitor held. */
+    /**
+     * Handles a kick on a ready queue of a live device; runs with the monitor held, or with the
+     * queue's lock alone for a device made with kicks under queue locks.
+     */
     protected abstract void onKick(int index, Virtqueue vq);
 
     /** Called on reset with the monitor held; devices drop their own state. */
@@ -67,7 +98,12 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
 
     /** The queue's used-buffer callback will run when the current call returns. */
     protected final void notifyUsed(int index) {
-        VirtioCallback cb = queues[index].callback;
+        QueueState q = queues[index];
+        if (q.kicker == Thread.currentThread()) {
+            q.usedInKick = true;   // a kick under the queue lock fires the callback itself
+            return;
+        }
+        VirtioCallback cb = q.callback;
         if (cb != null && !pending.contains(cb)) {
             pending.add(cb);
         }
@@ -158,6 +194,10 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
 
     @Override
     public void kickVq(int index) {
+        if (kicksUnderQueueLock) {
+            kickUnderQueueLock(index);
+            return;
+        }
         boolean callbacks;
         synchronized (this) {
             QueueState q = q(index);
@@ -165,11 +205,7 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
                 try {
                     onKick(index, q.vq);
                 } catch (ErrnoException e) {
-                    // The driver broke the ring: the device needs a reset (§2.1.2).
-                    status |= Virtio.STATUS_DEVICE_NEEDS_RESET;
-                    if (configCallback != null && !pending.contains(configCallback)) {
-                        pending.add(configCallback);
-                    }
+                    needsReset();
                 }
             }
             callbacks = !pending.isEmpty();
@@ -179,14 +215,138 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         }
     }
 
+    /** The driver broke a ring: the device needs a reset (§2.1.2). Under the monitor. */
+    private void needsReset() {
+        status |= Virtio.STATUS_DEVICE_NEEDS_RESET;
+        if (configCallback != null && !pending.contains(configCallback)) {
+            pending.add(configCallback);
+        }
+    }
+
+    private void kickUnderQueueLock(int index) {
+        QueueState q = q(index);
+        VirtioCallback used = null;
+        boolean broken = false;
+        lock(q);
+        try {
+            if (!q.ready || !live()) {
+                return;
+            }
+            q.kicker = Thread.currentThread();
+            q.usedInKick = false;
+            try {
+                onKick(index, q.vq);
+            } catch (ErrnoException e) {
+                broken = true;
+            } finally {
+                q.kicker = null;
+            }
+            used = q.usedInKick ? q.callback : null;
+        } finally {
+            unlock(q);
+        }
+        if (broken) {
+            synchronized (this) {   // the queue lock is released: the monitor comes first in the order
+                lockAll();
+                try {
+                    needsReset();
+                } finally {
+                    unlockAll();
+                }
+            }
+            runPending();
+        }
+        if (used != null) {
+            used.fire();
+        }
+    }
+
+    private static final VarHandle KICK_LOCK;
+
+    static {
+        try {
+            KICK_LOCK = MethodHandles.lookup().findVarHandle(QueueState.class, "kickLock", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Takes a queue's kick lock: one compare-and-set when free; spins, then yields, then parks briefly. */
+    private static void lock(QueueState q) {
+        if (KICK_LOCK.compareAndSet(q, 0, 1)) {
+            return;
+        }
+        for (int spins = 0;; spins++) {
+            if (q.kickLock == 0 && KICK_LOCK.compareAndSet(q, 0, 1)) {
+                return;
+            }
+            if (spins < 100) {
+                Thread.onSpinWait();
+            } else if (spins < 200) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(20_000);
+            }
+        }
+    }
+
+    private static void unlock(QueueState q) {
+        KICK_LOCK.setRelease(q, 0);
+    }
+
+    /**
+     * Under the monitor, before changing what kicks read: takes every queue's lock in index order
+     * (a no-op when kicks run under the monitor), so no kick is running and the next sees the change.
+     */
+    private void lockAll() {
+        if (kicksUnderQueueLock) {
+            for (QueueState q : queues) {
+                lock(q);
+            }
+        }
+    }
+
+    /** Takes one queue's lock under the monitor, when kicks run under queue locks. */
+    private void lockQueue(QueueState q) {
+        if (kicksUnderQueueLock) {
+            lock(q);
+        }
+    }
+
+    private void unlockQueue(QueueState q) {
+        if (kicksUnderQueueLock) {
+            unlock(q);
+        }
+    }
+
+    private void unlockAll() {
+        if (kicksUnderQueueLock) {
+            for (int i = queues.length - 1; i >= 0; i--) {
+                unlock(queues[i]);
+            }
+        }
+    }
+
     @Override
     public synchronized void setVqCallback(int index, VirtioCallback callback) {
-        q(index).callback = callback;
+        QueueState q = q(index);
+        lockQueue(q);
+        q.callback = callback;
+        unlockQueue(q);
     }
 
     @Override
     public synchronized void setVqReady(int index, boolean ready) {
         QueueState q = q(index);
+        lockQueue(q);
+        try {
+            setVqReady(q, index, ready);
+        } finally {
+            unlockQueue(q);
+        }
+    }
+
+    private void setVqReady(QueueState q, int index, boolean ready) {
         if (!ready) {
             q.ready = false;
             q.vq = null;
@@ -214,13 +374,20 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         if (q.vq == null) {
             throw new ErrnoException(Errno.EINVAL, "queue " + index + " is not set up");
         }
+        lockQueue(q);
         q.vq.setLastAvail((int) state);
+        unlockQueue(q);
     }
 
     @Override
     public synchronized long getVqState(int index) {
         QueueState q = q(index);
-        return q.vq == null ? 0 : q.vq.lastAvail();
+        lockQueue(q);
+        try {
+            return q.vq == null ? 0 : q.vq.lastAvail();
+        } finally {
+            unlockQueue(q);
+        }
     }
 
     @Override
@@ -285,6 +452,15 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
      */
     @Override
     public synchronized void setStatus(int newStatus) {
+        lockAll();
+        try {
+            changeStatus(newStatus);
+        } finally {
+            unlockAll();
+        }
+    }
+
+    private void changeStatus(int newStatus) {
         if (newStatus == 0) {
             reset();
             return;

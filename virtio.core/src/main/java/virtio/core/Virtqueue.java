@@ -165,9 +165,10 @@ public final class Virtqueue {
             if (view != null) {
                 int d = DESC_SIZE * index;
                 a = view.getLong(d);
-                l = view.getInt(d + 8);
-                flags = Short.toUnsignedInt(view.getShort(d + 12));
-                next = Short.toUnsignedInt(view.getShort(d + 14));
+                long lenFlagsNext = view.getLong(d + 8);   // le32 len, le16 flags, le16 next: one read
+                l = (int) lenFlagsNext;
+                flags = (int) (lenFlagsNext >>> 32) & 0xffff;
+                next = (int) (lenFlagsNext >>> 48);
             } else {
                 long d = table + (long) DESC_SIZE * index;
                 a = memory.getLong(d);
@@ -215,8 +216,7 @@ public final class Virtqueue {
         int slot = 4 + 8 * (usedIdx & (size - 1));
         int next = (usedIdx + 1) & 0xffff;
         if (local()) {
-            usedView.putInt(slot, used.head());
-            usedView.putInt(slot + 4, written);
+            usedView.putLong(slot, (long) written << 32 | Integer.toUnsignedLong(used.head()));   // le32 id, le32 len
             usedView.putShort(2, (short) next);
         } else {
             memory.putInt(this.used + slot, used.head());

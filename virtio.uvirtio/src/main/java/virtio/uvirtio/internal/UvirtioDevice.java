@@ -2,8 +2,8 @@ package virtio.uvirtio.internal;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLongArray;
 
-import vfio.core.VmAddressSpace;
 import virtio.core.DescriptorChain;
 import virtio.core.Virtio;
 import virtio.core.VirtioDeviceBase;
@@ -18,6 +18,9 @@ import virtio.uvirtio.UvirtioSetup;
  * descriptor of the same length and flags, readable blocks compare their rules' bytes, and the
  * first writable block whose rules apply fills the reply. Every chain goes to the used ring,
  * with the length of the reply written (0 if none), and the queue's callback runs.
+ *
+ * <p>Its queues are independent (a kick reads only the expectations, fixed at creation, and its
+ * own queue's name, scratch and count), so kicks run under their queue's lock, not the monitor.
  */
 final class UvirtioDevice extends VirtioDeviceBase {
     static final int QUEUES = 8;
@@ -25,14 +28,21 @@ final class UvirtioDevice extends VirtioDeviceBase {
 
     private final String name;
     private final Expect[] expects;
+    /** Queue names, set before a queue is made ready (whose lock publishes them to kicks). */
     private final String[] queueNames = new String[QUEUES];
-    /** Scratch for comparing rule bytes; rules are at most 64 KiB. */
-    private final ByteBuffer scratch = ByteBuffer.allocate(0x10000);
-    private long matched;
+    /** Per queue, the expectations for its name (resolved when the name is set), or null without a name. */
+    private final Expect[][] queueExpects = new Expect[QUEUES][];
+    /** Per queue: scratch for comparing longer rules piecewise, and replies given (written under its lock). */
+    private final ByteBuffer[] scratch = new ByteBuffer[QUEUES];
+    private final AtomicLongArray matched = new AtomicLongArray(QUEUES);
+    private static final int SCRATCH = 256;
 
     UvirtioDevice(String name, UvirtioSetup setup, UvirtioExpect expect) {
-        super(setup.id(), 0, setup.features(), QUEUES, QUEUE_NUM_MAX, setup.config());
+        super(setup.id(), 0, setup.features(), QUEUES, QUEUE_NUM_MAX, setup.config(), true);
         this.name = name;
+        for (int i = 0; i < QUEUES; i++) {
+            scratch[i] = ByteBuffer.allocate(SCRATCH);
+        }
         this.expects = compile(expect);
     }
 
@@ -84,45 +94,44 @@ final class UvirtioDevice extends VirtioDeviceBase {
     public synchronized void setVqName(int index, String queueName) {
         if (index >= 0 && index < QUEUES) {
             queueNames[index] = queueName;
+            queueExpects[index] = queueName == null ? null
+                    : Arrays.stream(expects).filter(e -> e.vqName().equals(queueName)).toArray(Expect[]::new);
         }
     }
 
     @Override
     protected void onKick(int index, Virtqueue vq) {
-        String queue = queueNames[index];
+        Expect[] forQueue = queueExpects[index];
         for (DescriptorChain chain = vq.pop(); chain != null; chain = vq.pop()) {
-            vq.push(chain, queue == null ? 0 : reply(queue, chain));
+            vq.push(chain, forQueue == null ? 0 : reply(index, forQueue, chain));
         }
         notifyUsed(index);
     }
 
-    /** Matches the chain against the expectations of {@code queue}; returns the bytes written. */
-    private int reply(String queue, DescriptorChain chain) {
-        VmAddressSpace memory = guestMemory();
-        for (Expect e : expects) {
-            if (!e.vqName().equals(queue)) {
-                continue;
-            }
+    /** Matches the chain against the expectations of its queue; returns the bytes written. */
+    private int reply(int index, Expect[] forQueue, DescriptorChain chain) {
+        for (Expect e : forQueue) {
             int segment = 0;
             for (Block block : e.blocks()) {
                 if (segment >= chain.segments()) {
                     break;
                 }
-                int flags = (chain.isWritable(segment) ? Virtio.VRING_DESC_F_WRITE : 0)
+                boolean writable = chain.isWritable(segment);
+                int flags = (writable ? Virtio.VRING_DESC_F_WRITE : 0)
                         | (segment + 1 < chain.segments() ? Virtio.VRING_DESC_F_NEXT : 0);
                 if (block.len() != chain.length(segment) || block.flags() != flags) {
                     break;
                 }
-                long address = chain.address(segment);
-                if (chain.isWritable(segment)) {
-                    if (block.offsets().length > 0) {
-                        for (int k = 0; k < block.offsets().length; k++) {
-                            memory.write(address + block.offsets()[k], block.data()[k].clear());
+                if (writable) {
+                    int[] offsets = block.offsets();
+                    if (offsets.length > 0) {
+                        for (int k = 0; k < offsets.length; k++) {
+                            chain.write(segment, offsets[k], block.data()[k].array());
                         }
-                        matched++;
+                        matched.setOpaque(index, matched.getPlain(index) + 1);
                         return block.len();
                     }
-                } else if (!rulesMatch(memory, address, block)) {
+                } else if (!rulesMatch(chain, segment, block, scratch[index])) {
                     break;
                 }
                 segment++;
@@ -131,19 +140,16 @@ final class UvirtioDevice extends VirtioDeviceBase {
         return 0;
     }
 
-    private boolean rulesMatch(VmAddressSpace memory, long address, Block block) {
-        for (int k = 0; k < block.offsets().length; k++) {
+    private static boolean rulesMatch(DescriptorChain chain, int segment, Block block, ByteBuffer scratch) {
+        int[] offsets = block.offsets();
+        for (int k = 0; k < offsets.length; k++) {
             byte[] want = block.data()[k].array();
-            long at = address + block.offsets()[k];
+            int at = offsets[k];
             boolean equal = switch (want.length) {
-                case 2 -> memory.getShort(at) == block.words()[k];
-                case 4 -> memory.getInt(at) == (int) block.words()[k];
-                case 8 -> memory.getLong(at) == block.words()[k];
-                default -> {
-                    scratch.clear().limit(want.length);
-                    memory.read(at, scratch);
-                    yield Arrays.equals(scratch.array(), 0, want.length, want, 0, want.length);
-                }
+                case 2 -> chain.getShort(segment, at) == block.words()[k];
+                case 4 -> chain.getInt(segment, at) == (int) block.words()[k];
+                case 8 -> chain.getLong(segment, at) == block.words()[k];
+                default -> bytesEqual(chain, segment, at, want, scratch);
             };
             if (!equal) {
                 return false;
@@ -152,8 +158,25 @@ final class UvirtioDevice extends VirtioDeviceBase {
         return true;
     }
 
+    /** Whether the segment holds {@code want} at {@code at}, read a scratch buffer at a time. */
+    private static boolean bytesEqual(DescriptorChain chain, int segment, int at, byte[] want, ByteBuffer scratch) {
+        for (int done = 0; done < want.length; done += SCRATCH) {
+            int n = Math.min(SCRATCH, want.length - done);
+            scratch.clear().limit(n);
+            chain.read(segment, at + done, scratch);
+            if (!Arrays.equals(scratch.array(), 0, n, want, done, done + n)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Replies given so far (for tests and the shell). */
-    synchronized long replies() {
-        return matched;
+    long replies() {
+        long n = 0;
+        for (int i = 0; i < QUEUES; i++) {
+            n += matched.getOpaque(i);
+        }
+        return n;
     }
 }
