@@ -5,7 +5,7 @@
  * {@code include/uapi/linux/vfio.h}.
  */
 @Export
-@Version("1.5.0")
+@Version("1.6.0")
 package vfio.core;
 
 import org.osgi.annotation.bundle.Export;

@@ -3,9 +3,6 @@ package virtio.core;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
@@ -23,7 +20,8 @@ import vfio.core.VmAddressSpace;
  * <p>A device whose queues are independent (its {@link #onKick} touches only the kicked queue and
  * state fixed at creation) may ask for kicks under a per-queue lock instead of the monitor: a
  * spin lock taken with one compare-and-set and released with a plain store, so a notify costs no
- * monitor and kicks of different queues run at once. Then everything a kick reads (status, a
+ * monitor and kicks of different queues run at once; a queue kicked by one thread is biased to
+ * it and costs no atomic at all ({@link KickLock}). Then everything a kick reads (status, a
  * queue's setup, readiness and callback) changes only under the monitor and the locks of the
  * queues concerned, taken in index order after the monitor; a kick never takes the monitor while
  * it holds its queue's lock. Such an onKick must not block.
@@ -47,8 +45,8 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     private final List<VirtioCallback> pending = new ArrayList<>();
 
     private static final class QueueState {
-        /** The queue's kick lock (0 free, 1 held), when kicks run under queue locks. */
-        volatile int kickLock;
+        /** The queue's kick lock, when kicks run under queue locks. */
+        final KickLock kickLock = new KickLock();
         /** While a kick under the queue lock runs: its thread, and whether it returned used buffers. */
         Thread kicker;
         boolean usedInKick;
@@ -227,7 +225,11 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         QueueState q = q(index);
         VirtioCallback used = null;
         boolean broken = false;
-        lock(q);
+        KickLock lock = q.kickLock;
+        boolean biased = lock.enterBiased();
+        if (!biased) {
+            lock.lock();
+        }
         try {
             if (!q.ready || !live()) {
                 return;
@@ -243,7 +245,11 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
             }
             used = q.usedInKick ? q.callback : null;
         } finally {
-            unlock(q);
+            if (biased) {
+                lock.leaveBiased();
+            } else {
+                lock.unlock(true);
+            }
         }
         if (broken) {
             synchronized (this) {   // the queue lock is released: the monitor comes first in the order
@@ -261,37 +267,12 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         }
     }
 
-    private static final VarHandle KICK_LOCK;
-
-    static {
-        try {
-            KICK_LOCK = MethodHandles.lookup().findVarHandle(QueueState.class, "kickLock", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** Takes a queue's kick lock: one compare-and-set when free; spins, then yields, then parks briefly. */
     private static void lock(QueueState q) {
-        if (KICK_LOCK.compareAndSet(q, 0, 1)) {
-            return;
-        }
-        for (int spins = 0;; spins++) {
-            if (q.kickLock == 0 && KICK_LOCK.compareAndSet(q, 0, 1)) {
-                return;
-            }
-            if (spins < 100) {
-                Thread.onSpinWait();
-            } else if (spins < 200) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(20_000);
-            }
-        }
+        q.kickLock.lock();
     }
 
     private static void unlock(QueueState q) {
-        KICK_LOCK.setRelease(q, 0);
+        q.kickLock.unlock(false);
     }
 
     /**

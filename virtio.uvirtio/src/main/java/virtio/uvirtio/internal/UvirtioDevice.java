@@ -54,7 +54,7 @@ final class UvirtioDevice extends VirtioDeviceBase {
      * A compiled block: its rules' offsets and data, and for data of 2, 4 or 8 bytes the same
      * bytes as a little-endian number, compared with one read of guest memory.
      */
-    private record Block(int len, int flags, int[] offsets, ByteBuffer[] data, long[] words) {
+    private record Block(int len, int flags, int[] offsets, int[] sizes, byte[][] data, long[] words) {
     }
 
     private static Expect[] compile(UvirtioExpect expect) {
@@ -65,12 +65,14 @@ final class UvirtioDevice extends VirtioDeviceBase {
             for (int j = 0; j < blocks.length; j++) {
                 UvirtioExpect.Block b = e.blocks().get(j);
                 int[] offsets = new int[b.rules().size()];
-                ByteBuffer[] data = new ByteBuffer[offsets.length];
+                byte[][] data = new byte[offsets.length][];
+                int[] sizes = new int[offsets.length];
                 long[] words = new long[offsets.length];
                 for (int k = 0; k < offsets.length; k++) {
                     offsets[k] = b.rules().get(k).off();
                     byte[] bytes = b.rules().get(k).data();
-                    data[k] = ByteBuffer.wrap(bytes);
+                    data[k] = bytes;
+                    sizes[k] = bytes.length;
                     ByteBuffer le = ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
                     words[k] = switch (bytes.length) {
                         case 2 -> Short.toUnsignedInt(le.getShort(0));
@@ -79,7 +81,7 @@ final class UvirtioDevice extends VirtioDeviceBase {
                         default -> 0;
                     };
                 }
-                blocks[j] = new Block(b.len(), b.flags(), offsets, data, words);
+                blocks[j] = new Block(b.len(), b.flags(), offsets, sizes, data, words);
             }
             compiled[i] = new Expect(e.vqName(), blocks);
         }
@@ -126,7 +128,7 @@ final class UvirtioDevice extends VirtioDeviceBase {
                     int[] offsets = block.offsets();
                     if (offsets.length > 0) {
                         for (int k = 0; k < offsets.length; k++) {
-                            chain.write(segment, offsets[k], block.data()[k].array());
+                            chain.write(segment, offsets[k], block.data()[k]);
                         }
                         matched.setOpaque(index, matched.getPlain(index) + 1);
                         return block.len();
@@ -142,14 +144,15 @@ final class UvirtioDevice extends VirtioDeviceBase {
 
     private static boolean rulesMatch(DescriptorChain chain, int segment, Block block, ByteBuffer scratch) {
         int[] offsets = block.offsets();
+        int[] sizes = block.sizes();
+        long[] words = block.words();
         for (int k = 0; k < offsets.length; k++) {
-            byte[] want = block.data()[k].array();
             int at = offsets[k];
-            boolean equal = switch (want.length) {
-                case 2 -> chain.getShort(segment, at) == block.words()[k];
-                case 4 -> chain.getInt(segment, at) == (int) block.words()[k];
-                case 8 -> chain.getLong(segment, at) == block.words()[k];
-                default -> bytesEqual(chain, segment, at, want, scratch);
+            boolean equal = switch (sizes[k]) {
+                case 2 -> chain.getShort(segment, at) == words[k];
+                case 4 -> chain.getInt(segment, at) == (int) words[k];
+                case 8 -> chain.getLong(segment, at) == words[k];
+                default -> bytesEqual(chain, segment, at, block.data()[k], scratch);
             };
             if (!equal) {
                 return false;
