@@ -38,10 +38,15 @@ public final class VmAddressSpace {
      * view of its own, made when the layout was; use absolute accesses). Whoever resolves an
      * address once and reaches it several times (a popped descriptor) keeps one of these.
      */
-    public record LocalRegion(long vaddr, ByteBuffer memory) {
+    public record LocalRegion(long vaddr, long size, ByteBuffer memory) {
         /** The view's index of {@code address}, which must lie in the region. */
         public int index(long address) {
             return (int) (address - vaddr);
+        }
+
+        /** Whether {@code [address, address + length)} lies in the region. */
+        public boolean holds(long address, long length) {
+            return address >= vaddr && length >= 0 && address - vaddr <= size - length;
         }
     }
 
@@ -108,7 +113,7 @@ public final class VmAddressSpace {
         LocalRegion[] locals = new LocalRegion[buffers.length];
         for (int i = 0; i < buffers.length; i++) {
             sizes[i] = buffers[i].capacity();
-            locals[i] = new LocalRegion(starts[i], buffers[i].duplicate().clear());
+            locals[i] = new LocalRegion(starts[i], sizes[i], buffers[i].duplicate().clear());
         }
         long[] remoteStarts = remote.keySet().stream().mapToLong(Long::longValue).toArray();
         VmMemory[] remotes = remote.values().toArray(VmMemory[]::new);

@@ -23,6 +23,9 @@ public final class DescriptorChain {
     /** The region of each segment in the VM's own memory, or null (remote, behind an IOMMU). */
     private final VmAddressSpace.LocalRegion[] regions;
     private int count;
+    /** The region the last resolved segment lay in, valid while the layout has {@link #regionGeneration}. */
+    private VmAddressSpace.LocalRegion lastRegion;
+    private int regionGeneration;
     private int head;
     private VmAddressSpace memory;
 
@@ -33,30 +36,48 @@ public final class DescriptorChain {
         regions = new VmAddressSpace.LocalRegion[capacity];
     }
 
-    void reset(VmAddressSpace memory, int head) {
+    /**
+     * Starts the chain of {@code head}; {@code generation} is the memory's layout generation the
+     * queue checked for this pop: a region kept from an earlier pop of the same generation is
+     * still mapped, so segments in it need no lookup.
+     */
+    void reset(VmAddressSpace memory, int head, int generation) {
+        if (memory != this.memory || generation != regionGeneration) {
+            lastRegion = null;
+            regionGeneration = generation;
+        }
         this.memory = memory;
         this.head = head;
         this.count = 0;
     }
 
     void add(long a, int l, boolean w) {
-        if (count == addr.length) {
-            throw new ErrnoException(Errno.EINVAL, "descriptor chain from head " + head + " is longer than "
-                    + addr.length + " (a loop?)");
+        if (count == addr.length || (!w && count > 0 && writable[count - 1])) {
+            throw malformed(w);
         }
-        if (!w && count > 0 && writable[count - 1]) {
-            throw new ErrnoException(Errno.EINVAL, "readable descriptor after a writable one in chain " + head);
-        }
-        VmAddressSpace.LocalRegion region = memory.localRegion(a, Integer.toUnsignedLong(l));
-        if (region == null && !memory.contains(a, Integer.toUnsignedLong(l))) {
-            throw new ErrnoException(Errno.EFAULT, "descriptor 0x" + Long.toHexString(a) + "+" + Integer.toUnsignedString(l)
-                    + " of chain " + head + " is outside guest memory");
+        long length = Integer.toUnsignedLong(l);
+        VmAddressSpace.LocalRegion region = lastRegion;
+        if (region == null || !region.holds(a, length)) {
+            region = memory.localRegion(a, length);
+            if (region != null) {
+                lastRegion = region;
+            } else if (!memory.contains(a, length)) {
+                throw new ErrnoException(Errno.EFAULT, "descriptor 0x" + Long.toHexString(a) + "+"
+                        + Integer.toUnsignedString(l) + " of chain " + head + " is outside guest memory");
+            }
         }
         addr[count] = a;
         len[count] = l;
         writable[count] = w;
         regions[count] = region;
         count++;
+    }
+
+    private ErrnoException malformed(boolean w) {
+        return count == addr.length
+                ? new ErrnoException(Errno.EINVAL, "descriptor chain from head " + head + " is longer than " + addr.length
+                        + " (a loop?)")
+                : new ErrnoException(Errno.EINVAL, "readable descriptor after a writable one in chain " + head);
     }
 
     /** The head descriptor's index, which goes back in the used ring. */
@@ -83,10 +104,13 @@ public final class DescriptorChain {
     /** The offset of an access of {@code n} bytes at {@code offset} into segment {@code i}; EFAULT past its end. */
     private int within(int i, int offset, int n) {
         if (i < 0 || i >= count || offset < 0 || offset > Integer.toUnsignedLong(len[i]) - n) {
-            throw new ErrnoException(Errno.EFAULT, n + " bytes at " + offset + " are outside segment " + i + " of chain "
-                    + head);
+            throw outside(i, offset, n);
         }
         return offset;
+    }
+
+    private ErrnoException outside(int i, int offset, int n) {
+        return new ErrnoException(Errno.EFAULT, n + " bytes at " + offset + " are outside segment " + i + " of chain " + head);
     }
 
     /** The little-endian u16 at {@code offset} of segment {@code i}. */

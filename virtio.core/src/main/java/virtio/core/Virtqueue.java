@@ -133,82 +133,87 @@ public final class Virtqueue {
     public DescriptorChain pop() {
         local();
         int availIdx = availShort(2);
+        return availIdx == lastAvail ? null : pop(availIdx);   // the empty check stays small enough to inline
+    }
+
+    private DescriptorChain pop(int availIdx) {
         int pending = (availIdx - lastAvail) & 0xffff;
-        if (pending == 0) {
-            return null;
-        }
         if (pending > size) {
-            throw new ErrnoException(Errno.EINVAL, "available index " + availIdx + " is " + pending
-                    + " ahead of " + lastAvail + " on a queue of " + size);
+            throw malformed("available index " + availIdx + " is " + pending + " ahead of " + lastAvail
+                    + " on a queue of " + size);
         }
         int head = availShort(4 + 2 * (lastAvail & (size - 1)));
         lastAvail = (lastAvail + 1) & 0xffff;
         if (head >= size) {
-            throw new ErrnoException(Errno.EINVAL, "available head " + head + " is past the table of " + size);
+            throw malformed("available head " + head + " is past the table of " + size);
         }
-        chain.reset(memory, head);
+        chain.reset(memory, head, viewGeneration);
         walk(desc, descView, size, head, false);
         return chain;
     }
 
-    /** Walks a chain in {@code table} (read through {@code view} when it is not null). */
+    /**
+     * Walks a chain in {@code table} (read through {@code view} when it is not null). Kept small,
+     * with the indirect table and the failures in methods of their own, so that the JIT inlines
+     * it into the kick.
+     */
     private void walk(long table, ByteBuffer view, int entries, int first, boolean inIndirectTable) {
         int index = first;
         for (int hops = 0;; hops++) {
             if (hops >= entries) {
-                throw new ErrnoException(Errno.EINVAL, "descriptor chain from " + first + " loops");
+                throw malformed("descriptor chain from " + first + " loops");
             }
             long a;
-            int l;
-            int flags;
-            int next;
+            long lenFlagsNext;   // le32 len, le16 flags, le16 next: one read
             if (view != null) {
-                int d = DESC_SIZE * index;
-                a = view.getLong(d);
-                long lenFlagsNext = view.getLong(d + 8);   // le32 len, le16 flags, le16 next: one read
-                l = (int) lenFlagsNext;
-                flags = (int) (lenFlagsNext >>> 32) & 0xffff;
-                next = (int) (lenFlagsNext >>> 48);
+                a = view.getLong(DESC_SIZE * index);
+                lenFlagsNext = view.getLong(DESC_SIZE * index + 8);
             } else {
-                long d = table + (long) DESC_SIZE * index;
-                a = memory.getLong(d);
-                l = memory.getInt(d + 8);
-                flags = memory.getShort(d + 12);
-                next = memory.getShort(d + 14);
+                a = memory.getLong(table + (long) DESC_SIZE * index);
+                lenFlagsNext = memory.getLong(table + (long) DESC_SIZE * index + 8);
             }
+            int l = (int) lenFlagsNext;
+            int flags = (int) (lenFlagsNext >>> 32) & 0xffff;
             if ((flags & Virtio.VRING_DESC_F_INDIRECT) != 0) {
-                if (!indirect) {
-                    throw new ErrnoException(Errno.EINVAL, "descriptor " + index
-                            + " is INDIRECT but VIRTIO_F_RING_INDIRECT_DESC was not negotiated");
-                }
-                if (inIndirectTable) {
-                    throw new ErrnoException(Errno.EINVAL, "nested indirect table at descriptor " + index);
-                }
-                if ((flags & Virtio.VRING_DESC_F_NEXT) != 0) {
-                    throw new ErrnoException(Errno.EINVAL, "descriptor " + index + " has both INDIRECT and NEXT");
-                }
-                if (l == 0 || (l % DESC_SIZE) != 0 || Integer.toUnsignedLong(l) / DESC_SIZE > Virtio.MAX_QUEUE_SIZE
-                        || (a & 15) != 0) {
-                    throw new ErrnoException(Errno.EINVAL, "indirect table of " + Integer.toUnsignedString(l)
-                            + " bytes at 0x" + Long.toHexString(a) + " is malformed");
-                }
-                if (!memory.contains(a, l)) {
-                    throw new ErrnoException(Errno.EFAULT, "indirect table at 0x" + Long.toHexString(a)
-                            + " is outside guest memory");
-                }
-                walk(a, null, l / DESC_SIZE, 0, true);
+                walkIndirect(index, a, l, flags, inIndirectTable);
                 return;
             }
             chain.add(a, l, (flags & Virtio.VRING_DESC_F_WRITE) != 0);
             if ((flags & Virtio.VRING_DESC_F_NEXT) == 0) {
                 return;
             }
+            int next = (int) (lenFlagsNext >>> 48);
             if (next >= entries) {
-                throw new ErrnoException(Errno.EINVAL, "next " + next + " of descriptor " + index + " is past the table of "
-                        + entries);
+                throw malformed("next " + next + " of descriptor " + index + " is past the table of " + entries);
             }
             index = next;
         }
+    }
+
+    /** Descriptor {@code index} names an indirect table of {@code l} bytes at {@code a}: checks it and walks it. */
+    private void walkIndirect(int index, long a, int l, int flags, boolean inIndirectTable) {
+        if (!indirect) {
+            throw malformed("descriptor " + index + " is INDIRECT but VIRTIO_F_RING_INDIRECT_DESC was not negotiated");
+        }
+        if (inIndirectTable) {
+            throw malformed("nested indirect table at descriptor " + index);
+        }
+        if ((flags & Virtio.VRING_DESC_F_NEXT) != 0) {
+            throw malformed("descriptor " + index + " has both INDIRECT and NEXT");
+        }
+        if (l == 0 || (l % DESC_SIZE) != 0 || Integer.toUnsignedLong(l) / DESC_SIZE > Virtio.MAX_QUEUE_SIZE
+                || (a & 15) != 0) {
+            throw malformed("indirect table of " + Integer.toUnsignedString(l) + " bytes at 0x" + Long.toHexString(a)
+                    + " is malformed");
+        }
+        if (!memory.contains(a, l)) {
+            throw new ErrnoException(Errno.EFAULT, "indirect table at 0x" + Long.toHexString(a) + " is outside guest memory");
+        }
+        walk(a, null, l / DESC_SIZE, 0, true);
+    }
+
+    private static ErrnoException malformed(String what) {
+        return new ErrnoException(Errno.EINVAL, what);
     }
 
     /** Returns a chain to the driver through the used ring, with the bytes written into it. */
