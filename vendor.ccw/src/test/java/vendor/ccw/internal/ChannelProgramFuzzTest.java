@@ -24,15 +24,19 @@ class ChannelProgramFuzzTest {
     /** Where the generated chain sits: the first 64 KiB of the mapping. */
     static final int AREA = 0x1_0000;
 
-    /** Returns whether the program translated. */
     /** One guest, zeroed before each input, so a run depends on its input alone. */
     static final ChannelProgramTest.GuestDma DMA = new ChannelProgramTest.GuestDma();
-    static final byte[] ZEROS = new byte[ChannelProgramTest.SIZE];
 
+    /** How many bytes at MEM the last input's chain took (zeroed before the next, with what devices wrote). */
+    static int lastArea;
+
+    /** Returns whether the program translated. */
     static synchronized boolean exercise(byte[] orbBytes, byte[] memory, int mask) {
         ChannelProgramTest.GuestDma dma = DMA;
-        dma.memory.write(MEM, ByteBuffer.wrap(ZEROS));
+        dma.memory.write(MEM, ByteBuffer.allocate(lastArea));
+        dma.zeroDirty();
         memory = memory.length > ChannelProgramTest.SIZE ? java.util.Arrays.copyOf(memory, ChannelProgramTest.SIZE) : memory;
+        lastArea = memory.length;
         ByteBuffer area = ByteBuffer.wrap(memory);
         // Steer every word's upper bits by mask so CDAs, IDAWs and TIC targets hit the mapping.
         for (int i = 4; i + 4 <= memory.length; i += 8) {
