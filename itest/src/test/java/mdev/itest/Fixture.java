@@ -116,6 +116,25 @@ final class Fixture {
         return type.cast(found[0]);
     }
 
+    /** The service of {@code type} matching {@code filter}, waiting while none is registered. */
+    static <S> S service(BundleContext context, Class<S> type, String filter) {
+        Object[] found = new Object[1];
+        await("a " + type.getSimpleName() + " service " + filter, () -> {
+            try {
+                for (ServiceReference<S> ref : context.getServiceReferences(type, filter)) {
+                    found[0] = context.getService(ref);
+                    if (found[0] != null) {
+                        return true;
+                    }
+                }
+            } catch (org.osgi.framework.InvalidSyntaxException e) {
+                throw new AssertionError(e);
+            }
+            return false;
+        });
+        return type.cast(found[0]);
+    }
+
     /** The bus service as it is now (it changes when mdev.core restarts). */
     static MdevBus bus(BundleContext context) {
         await("the mdev bus", () -> context.getServiceReference(MdevBus.class) != null);

@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.stream.Stream;
 
@@ -35,6 +36,9 @@ import vfio.core.VfioDeviceFile;
 import vfio.core.VfioIrqSet;
 import vfio.type1.IommuModel;
 import vfio.user.VfioUserClient;
+import samples.mvnet.NetInterface;
+import virtio.core.Virtio;
+import virtio.core.VirtioBus;
 
 /**
  * Endurance: vendor and class-driver bundles stopped and started again and again while 8
@@ -55,11 +59,13 @@ class SoakIT {
             new String[] {"mtty", "mtty-2", "pci"}, new String[] {"mdpy", "mdpy-vga", "pci"},
             new String[] {"mbochs", "mbochs-small", "pci"}, new String[] {"mdsa", "mdsa-1dwq", "pci"},
             new String[] {GPU, "i915-GVTg_V5_4", "pci"}, new String[] {SUBCHANNEL, "vfio_ccw-io", "ccw"},
-            new String[] {"matrix", "vfio_ap-passthrough", "ap"});
+            new String[] {"matrix", "vfio_ap-passthrough", "ap"}, new String[] {"mvnet", "mvnet-1", "virtio"});
     private static final int MTTY = 0;
     private static final int MDSA = 3;
+    /** The virtio-net NIC: a VIRTIO mdev that the guest virtio-net driver of the virtio bus drives. */
+    private static final int MVNET = 7;
     private static final List<String> CYCLED = List.of("samples.mtty", "samples.mdpy", "samples.mbochs", "samples.mdsa",
-            "vendor.gvt", "vendor.ccw", "vendor.ap", "vfio.mdev", "vfio.user");
+            "vendor.gvt", "vendor.ccw", "vendor.ap", "samples.mvnet", "vfio.mdev", "virtio.mdev", "vfio.user");
     private static final int THREADS = 8;
 
     @InjectBundleContext
@@ -68,12 +74,16 @@ class SoakIT {
     ConfigurationAdmin configAdmin;
     @InjectService
     IommuModel iommu;
+    @InjectService
+    VirtioBus virtioBus;
 
     /** The devices' open files (null while a device is gone); I/O threads pick theirs here. */
     private final AtomicReferenceArray<VfioDeviceFile> files = new AtomicReferenceArray<>(DEVICES.size());
     private final AtomicReferenceArray<Vmm> vmms = new AtomicReferenceArray<>(DEVICES.size());
     private final List<VfioDeviceFile> stale = new ArrayList<>();
     private final UUID[] uuids = new UUID[DEVICES.size()];
+    /** The NIC of the mvnet device (null while it is gone). */
+    private final AtomicReference<NetInterface> nic = new AtomicReference<>();
     /** mtty's MSI eventfd, set again on every new open of it. */
     private final EventFd msi = new EventFd();
 
@@ -111,6 +121,7 @@ class SoakIT {
         AtomicLong clients = new AtomicLong();
         AtomicLong interrupts = new AtomicLong();
         AtomicLong pasids = new AtomicLong();
+        AtomicLong frames = new AtomicLong();
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();
         try {
@@ -127,6 +138,10 @@ class SoakIT {
                 int n = t;
                 threads.add(start("soak io " + n, running, () -> {
                     int d = n % DEVICES.size();
+                    if (d == MVNET) {
+                        loopFrame(n, rounds, frames, refused, failures);
+                        return;
+                    }
                     VfioDeviceFile file = files.get(d);
                     if (file == null) {
                         Thread.onSpinWait();
@@ -205,7 +220,8 @@ class SoakIT {
                     List<Integer> gone = new ArrayList<>();
                     for (int i = 0; i < DEVICES.size(); i++) {
                         host.awaitParent(DEVICES.get(i)[0]);
-                        if (host.bus().device(uuids[i]).isEmpty() || bundle.equals("vfio.mdev")) {
+                        if (host.bus().device(uuids[i]).isEmpty() || bundle.equals("vfio.mdev") && i != MVNET
+                                || bundle.equals("virtio.mdev") && i == MVNET) {
                             gone.add(i);
                         }
                     }
@@ -221,6 +237,10 @@ class SoakIT {
             for (Thread t : threads) {
                 t.join(30_000);
                 assertThat(t.isAlive()).as("%s stopped", t.getName()).isFalse();
+            }
+            nic.set(null);
+            if (host.bus().device(uuids[MVNET]).isPresent()) {
+                virtioBus.unbind("mdev:" + uuids[MVNET]);   // the guest driver lets go of the device, which can go then
             }
             served.delete();
             gpu.delete();
@@ -253,16 +273,17 @@ class SoakIT {
         long mapsAfter = memfdMappings();
         Leaks.Snapshot after = host.snapshot();
         System.out.printf("soak: %d cycles of %s; %d I/O rounds, %d refused (ENODEV/EBADF/EBUSY), %d vfio-user clients,"
-                + " %d MSIs raised (%d signalled), %d PASIDs allocated and freed; devices %d -> %d, opens %d -> %d,"
+                + " %d frames looped through mvnet, %d MSIs raised (%d signalled), %d PASIDs allocated and freed; devices %d -> %d, opens %d -> %d,"
                 + " file descriptors %d -> %d, threads %d -> %d, memfd mappings %d -> %d, PASIDs %d, binds %d,"
                 + " IOMMU domains %d%n",
-                cycles, CYCLED, rounds.get(), refused.get(), clients.get(), interrupts.get(), msi.count(), pasids.get(),
+                cycles, CYCLED, rounds.get(), refused.get(), clients.get(), frames.get(), interrupts.get(), msi.count(), pasids.get(),
                 before.devices().size(), after.devices().size(),
                 before.opens(), after.opens(), before.descriptors().size(), after.descriptors().size(),
                 before.threads().size(), after.threads().size(), mapsBefore, mapsAfter, iommu.pasids().size(),
                 iommu.binds().size(), iommu.domains().size());
         assertThat(rounds.get()).as("I/O happened").isPositive();
         assertThat(msi.count()).as("MSIs reached the eventfd").isPositive();
+        assertThat(frames.get()).as("frames went round through mvnet").isPositive();
         assertThat(pasids.get()).as("PASIDs were allocated").isPositive();
         assertThat(mapsAfter).as("memfd mappings (device memory) back to where they were").isLessThanOrEqualTo(mapsBefore);
     }
@@ -277,6 +298,10 @@ class SoakIT {
             if (host.bus().device(uuids[i]).isEmpty()) {
                 host.bus().create(DEVICES.get(i)[0], DEVICES.get(i)[1], uuids[i]);
             }
+            if (i == MVNET) {
+                nic.set(Fixture.service(context, NetInterface.class, "(" + Virtio.DEVICE_NAME + "=mdev:" + uuids[i] + ")"));
+                continue;
+            }
             Fixture.vfioDevice(context, uuids[i]);
             Vmm vmm = vmms.get(i);
             if (vmm == null) {
@@ -288,6 +313,38 @@ class SoakIT {
                 file.setIrqs(VfioIrqSet.trigger(Vfio.VFIO_PCI_MSI_IRQ_INDEX, 0, msi));
             }
             files.set(i, file);
+        }
+    }
+
+    /** Sends a frame through the NIC, which mvnet loops back to RX, and takes it from there. */
+    private void loopFrame(int n, AtomicLong rounds, AtomicLong frames, AtomicLong refused,
+            ConcurrentLinkedQueue<Throwable> failures) {
+        NetInterface current = nic.get();
+        if (current == null) {
+            Thread.onSpinWait();
+            return;
+        }
+        byte[] frame = new byte[64];
+        java.util.Arrays.fill(frame, 0, 6, (byte) 0xff);
+        frame[12] = (byte) 0x88;
+        frame[13] = (byte) 0xb5;
+        frame[14] = (byte) n;
+        try {
+            current.send(frame);
+            rounds.incrementAndGet();
+            if (current.receive(200, java.util.concurrent.TimeUnit.MILLISECONDS) != null) {
+                frames.incrementAndGet();
+            } else {
+                refused.incrementAndGet();   // the device went while the frame was on its way
+            }
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.ENODEV) {
+                failures.add(e);
+            } else {
+                refused.incrementAndGet();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
