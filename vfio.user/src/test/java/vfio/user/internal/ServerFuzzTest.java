@@ -23,7 +23,7 @@ import vfio.user.VfioUserMessage;
  */
 class ServerFuzzTest {
     static void exercise(byte[] stream) throws Exception {
-        try (ServerPair pair = new ServerPair()) {
+        try (ServerPair pair = new ServerPair(true)) {
             // within the socket buffer: written at once, then read back until the server closes
             pair.client.writeRaw(stream);
             pair.client.shutdownOutput();

@@ -9,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketPair;
 
 import mdev.testkit.FakeVfio;
 import vfio.user.VfioUserChannel;
@@ -22,13 +24,29 @@ final class ServerPair implements AutoCloseable {
     private final Path dir;
 
     ServerPair() throws IOException {
-        dir = Files.createTempDirectory("vfio-user-test");
-        Path path = dir.resolve("s");
+        this(false);
+    }
+
+    /**
+     * A pair over a socket bound in a temporary directory and accepted, as a VMM connects; or,
+     * when {@code socketPair}, over socketpair(2) (no file, no accept: the fuzzer makes a pair
+     * per input).
+     */
+    ServerPair(boolean socketPair) throws IOException {
         AFUNIXSocket accepted;
-        try (AFUNIXServerSocket server = AFUNIXServerSocket.newInstance()) {
-            server.bind(AFUNIXSocketAddress.of(path.toFile()));
-            client = VfioUserChannel.connect(path);
-            accepted = server.accept();
+        if (socketPair) {
+            dir = null;
+            AFUNIXSocketPair<AFUNIXSocketChannel> pair = AFUNIXSocketPair.open();
+            client = new VfioUserChannel((AFUNIXSocket) pair.getSocket1().socket());
+            accepted = (AFUNIXSocket) pair.getSocket2().socket();
+        } else {
+            dir = Files.createTempDirectory("vfio-user-test");
+            Path path = dir.resolve("s");
+            try (AFUNIXServerSocket server = AFUNIXServerSocket.newInstance()) {
+                server.bind(AFUNIXSocketAddress.of(path.toFile()));
+                client = VfioUserChannel.connect(path);
+                accepted = server.accept();
+            }
         }
         connection = new Connection(new VfioUserChannel(accepted), UUID.randomUUID(), vfio, () -> { });
         thread = new Thread(connection, "vfio-user test connection");
@@ -51,7 +69,9 @@ final class ServerPair implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        Files.deleteIfExists(dir.resolve("s"));
-        Files.deleteIfExists(dir);
+        if (dir != null) {
+            Files.deleteIfExists(dir.resolve("s"));
+            Files.deleteIfExists(dir);
+        }
     }
 }
