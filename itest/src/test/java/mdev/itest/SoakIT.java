@@ -37,6 +37,7 @@ import vfio.core.VfioIrqSet;
 import vfio.type1.IommuModel;
 import vfio.user.VfioUserClient;
 import samples.mvnet.NetInterface;
+import vendor.ccw.Ccw;
 import virtio.core.Virtio;
 import virtio.core.VirtioBus;
 
@@ -64,6 +65,8 @@ class SoakIT {
     private static final int MDSA = 3;
     /** The virtio-net NIC: a VIRTIO mdev that the guest virtio-net driver of the virtio bus drives. */
     private static final int MVNET = 7;
+    /** The ccw subchannel: channel programs in its VMM's RAM, translated with their pages pinned. */
+    private static final int CCW = 5;
     private static final List<String> CYCLED = List.of("samples.mtty", "samples.mdpy", "samples.mbochs", "samples.mdsa",
             "vendor.gvt", "vendor.ccw", "vendor.ap", "samples.mvnet", "vfio.mdev", "virtio.mdev", "vfio.user");
     private static final int THREADS = 8;
@@ -122,6 +125,7 @@ class SoakIT {
         AtomicLong interrupts = new AtomicLong();
         AtomicLong pasids = new AtomicLong();
         AtomicLong frames = new AtomicLong();
+        AtomicLong programs = new AtomicLong();
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         List<Thread> threads = new ArrayList<>();
         try {
@@ -157,6 +161,10 @@ class SoakIT {
                             // an MSI raised through SET_IRQS (DATA_NONE), signalled on the eventfd
                             file.setIrqs(VfioIrqSet.none(Vfio.VFIO_IRQ_SET_ACTION_TRIGGER, Vfio.VFIO_PCI_MSI_IRQ_INDEX, 0, 1));
                             interrupts.incrementAndGet();
+                        }
+                        if (d == CCW && round % 4 == 1) {
+                            startProgram(vmms.get(d), file);
+                            programs.incrementAndGet();
                         }
                         if (d == MDSA && round % 16 == n) {
                             try {
@@ -238,6 +246,8 @@ class SoakIT {
                 t.join(30_000);
                 assertThat(t.isAlive()).as("%s stopped", t.getName()).isFalse();
             }
+            // the last channel program ends on its own: then no page may stay pinned
+            Fixture.await("channel programs' pages unpinned", () -> pinnedPages() == 0);
             nic.set(null);
             if (host.bus().device(uuids[MVNET]).isPresent()) {
                 virtioBus.unbind("mdev:" + uuids[MVNET]);   // the guest driver lets go of the device, which can go then
@@ -273,10 +283,10 @@ class SoakIT {
         long mapsAfter = memfdMappings();
         Leaks.Snapshot after = host.snapshot();
         System.out.printf("soak: %d cycles of %s; %d I/O rounds, %d refused (ENODEV/EBADF/EBUSY), %d vfio-user clients,"
-                + " %d frames looped through mvnet, %d MSIs raised (%d signalled), %d PASIDs allocated and freed; devices %d -> %d, opens %d -> %d,"
+                + " %d frames looped through mvnet, %d channel programs started (pages pinned now %d), %d MSIs raised (%d signalled), %d PASIDs allocated and freed; devices %d -> %d, opens %d -> %d,"
                 + " file descriptors %d -> %d, threads %d -> %d, memfd mappings %d -> %d, PASIDs %d, binds %d,"
                 + " IOMMU domains %d%n",
-                cycles, CYCLED, rounds.get(), refused.get(), clients.get(), frames.get(), interrupts.get(), msi.count(), pasids.get(),
+                cycles, CYCLED, rounds.get(), refused.get(), clients.get(), frames.get(), programs.get(), pinnedPages(), interrupts.get(), msi.count(), pasids.get(),
                 before.devices().size(), after.devices().size(),
                 before.opens(), after.opens(), before.descriptors().size(), after.descriptors().size(),
                 before.threads().size(), after.threads().size(), mapsBefore, mapsAfter, iommu.pasids().size(),
@@ -284,6 +294,7 @@ class SoakIT {
         assertThat(rounds.get()).as("I/O happened").isPositive();
         assertThat(msi.count()).as("MSIs reached the eventfd").isPositive();
         assertThat(frames.get()).as("frames went round through mvnet").isPositive();
+        assertThat(programs.get()).as("channel programs ran").isPositive();
         assertThat(pasids.get()).as("PASIDs were allocated").isPositive();
         assertThat(mapsAfter).as("memfd mappings (device memory) back to where they were").isLessThanOrEqualTo(mapsBefore);
     }
@@ -309,11 +320,40 @@ class SoakIT {
                 vmms.set(i, vmm);
             }
             VfioDeviceFile file = vmm.open(uuids[i]);
+            if (i == CCW) {
+                try {
+                    vmm.mapRam();   // the guest RAM the channel programs are in, at IOVA 0
+                } catch (ErrnoException e) {
+                    if (e.errno() != Errno.EEXIST) {   // still mapped: the container kept its IOMMU
+                        throw e;
+                    }
+                }
+            }
             if (i == MTTY) {
                 file.setIrqs(VfioIrqSet.trigger(Vfio.VFIO_PCI_MSI_IRQ_INDEX, 0, msi));
             }
             files.set(i, file);
         }
+    }
+
+    /** Pages pinned in any VM's mappings now. */
+    private int pinnedPages() {
+        return iommu.mappings().stream().mapToInt(IommuModel.Mapping::pinnedPages).sum();
+    }
+
+    /**
+     * A guest's START SUBCHANNEL: WRITE 4 bytes, SEEK, READ them back, a chain in the VMM's RAM
+     * (whose pages the translation pins until the program ends). EBUSY while the last one runs.
+     */
+    private static void startProgram(Vmm vmm, VfioDeviceFile file) {
+        java.nio.ByteBuffer ram = vmm.ram().duplicate();
+        new Ccw.Ccw1(Ccw.CMD_WRITE, Ccw.CCW_FLAG_CC, 4, 0x2000).encode(ram.slice(0x1000, 8));
+        new Ccw.Ccw1(Ccw.CMD_SEEK, Ccw.CCW_FLAG_CC, 8, 0x3000).encode(ram.slice(0x1008, 8));
+        new Ccw.Ccw1(Ccw.CMD_READ, 0, 4, 0x4000).encode(ram.slice(0x1010, 8));
+        java.nio.ByteBuffer region = java.nio.ByteBuffer.allocate(Ccw.IO_REGION_SIZE);
+        new Ccw.Orb(0x5eed, 0, true, true, true, false, 0x80, false, false, false, 0x1000).encode(region.slice(Ccw.IO_ORB, 12));
+        new Ccw.Scsw(Ccw.SCSW_FCTL_START_FUNC, 0, 0, 0, 0, 0, 0).encode(region.slice(Ccw.IO_SCSW, 12));
+        file.writeRegion(0, 0, region.array());
     }
 
     /** Sends a frame through the NIC, which mvnet loops back to RX, and takes it from there. */
