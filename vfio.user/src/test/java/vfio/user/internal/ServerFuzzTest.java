@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.Random;
+
+import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +26,24 @@ import vfio.user.VfioUserMessage;
  * closed at the end. Jazzer drives it when fuzzing; the seeded loop runs it on every build.
  */
 class ServerFuzzTest {
+    /** One listening socket for every input (bound on first use, in a temporary directory). */
+    private static AFUNIXServerSocket server;
+    private static Path serverPath;
+
+    private static synchronized ServerPair pair() throws java.io.IOException {
+        if (server == null) {
+            Path dir = java.nio.file.Files.createTempDirectory("vfio-user-fuzz");
+            dir.toFile().deleteOnExit();
+            serverPath = dir.resolve("s");
+            serverPath.toFile().deleteOnExit();
+            server = AFUNIXServerSocket.newInstance();
+            server.bind(AFUNIXSocketAddress.of(serverPath.toFile()));
+        }
+        return new ServerPair(server, serverPath);
+    }
+
     static void exercise(byte[] stream) throws Exception {
-        try (ServerPair pair = new ServerPair(true)) {
+        try (ServerPair pair = pair()) {
             // within the socket buffer: written at once, then read back until the server closes
             pair.client.writeRaw(stream);
             pair.client.shutdownOutput();

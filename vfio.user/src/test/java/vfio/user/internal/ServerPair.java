@@ -9,8 +9,6 @@ import java.util.concurrent.TimeUnit;
 import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
-import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketPair;
 
 import mdev.testkit.FakeVfio;
 import vfio.user.VfioUserChannel;
@@ -24,34 +22,35 @@ final class ServerPair implements AutoCloseable {
     private final Path dir;
 
     ServerPair() throws IOException {
-        this(false);
+        dir = Files.createTempDirectory("vfio-user-test");
+        Path path = dir.resolve("s");
+        AFUNIXSocket accepted;
+        try (AFUNIXServerSocket server = AFUNIXServerSocket.newInstance()) {
+            server.bind(AFUNIXSocketAddress.of(path.toFile()));
+            client = VfioUserChannel.connect(path);
+            accepted = server.accept();
+        }
+        connection = new Connection(new VfioUserChannel(accepted), UUID.randomUUID(), vfio, () -> { });
+        thread = start(connection);
     }
 
     /**
-     * A pair over a socket bound in a temporary directory and accepted, as a VMM connects; or,
-     * when {@code socketPair}, over socketpair(2) (no file, no accept: the fuzzer makes a pair
-     * per input).
+     * A pair through a server socket that stays bound at {@code path} (a fuzzer makes a pair
+     * per input: one bind for all of them). Not socketpair(2): junixsocket 2.10.1 leaves both
+     * descriptors of an {@code AFUNIXSocketPair} open when its channels close.
      */
-    ServerPair(boolean socketPair) throws IOException {
-        AFUNIXSocket accepted;
-        if (socketPair) {
-            dir = null;
-            AFUNIXSocketPair<AFUNIXSocketChannel> pair = AFUNIXSocketPair.open();
-            client = new VfioUserChannel((AFUNIXSocket) pair.getSocket1().socket());
-            accepted = (AFUNIXSocket) pair.getSocket2().socket();
-        } else {
-            dir = Files.createTempDirectory("vfio-user-test");
-            Path path = dir.resolve("s");
-            try (AFUNIXServerSocket server = AFUNIXServerSocket.newInstance()) {
-                server.bind(AFUNIXSocketAddress.of(path.toFile()));
-                client = VfioUserChannel.connect(path);
-                accepted = server.accept();
-            }
-        }
-        connection = new Connection(new VfioUserChannel(accepted), UUID.randomUUID(), vfio, () -> { });
-        thread = new Thread(connection, "vfio-user test connection");
+    ServerPair(AFUNIXServerSocket server, Path path) throws IOException {
+        dir = null;
+        client = VfioUserChannel.connect(path);
+        connection = new Connection(new VfioUserChannel(server.accept()), UUID.randomUUID(), vfio, () -> { });
+        thread = start(connection);
+    }
+
+    private static Thread start(Connection connection) {
+        Thread thread = new Thread(connection, "vfio-user test connection");
         thread.setDaemon(true);
         thread.start();
+        return thread;
     }
 
     /** Whether the connection ended (released everything) within the time. */
