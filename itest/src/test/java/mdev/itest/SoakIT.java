@@ -34,6 +34,7 @@ import vfio.core.Vfio;
 import vfio.core.EventFd;
 import vfio.core.VfioDeviceFile;
 import vfio.core.VfioIrqSet;
+import vfio.core.IommuUapiCodec;
 import vfio.type1.IommuModel;
 import vfio.user.VfioUserClient;
 import samples.mvnet.NetInterface;
@@ -44,13 +45,15 @@ import virtio.core.VirtioBus;
 /**
  * Endurance: vendor and class-driver bundles stopped and started again and again while 8
  * threads drive a device of every parent (mtty, mdpy, mbochs, the IOMMU-backed mdsa, a GVT-g
- * vGPU, a ccw subchannel, an AP matrix): config space reads where there is one, ioctls, DMA map
- * and unmap, MSIs of mtty through an eventfd, PASID alloc and free on mdsa's aux domain; and a
- * vfio-user client connects, reads and disconnects over and over. Afterwards nothing may be
- * left: devices, device opens, file descriptors, threads (the kit's leak check), memfd mappings
- * in /proc/self/maps, PASIDs and IOMMU domains; each count is printed. The cycles per bundle
- * come from the framework property mdev.soak.cycles (20 in the README's test command;
- * tools/soak runs 1000).
+ * vGPU, a ccw subchannel, an AP matrix, an mvnet NIC): config space reads where there is one,
+ * ioctls, DMA map and unmap, MSIs of mtty through an eventfd, vSVA rounds on mdsa (a PASID
+ * allocated, bound to a guest page table, a MEMMOVE through it, unbound, freed), channel programs
+ * on the subchannel (their pages pinned while they run), frames looped through the NIC by the
+ * guest virtio-net driver; and a vfio-user client connects, reads and disconnects over and over.
+ * Afterwards nothing may be left: devices, device opens, file descriptors, threads (the kit's
+ * leak check), memfd mappings in /proc/self/maps, pinned pages, PASIDs, binds and IOMMU domains;
+ * each count is printed. The cycles per bundle come from the framework property
+ * mdev.soak.cycles (20 in the README's test command; tools/soak runs 1000).
  */
 class SoakIT {
     private static final String GPU = "0000:00:02.0";
@@ -167,23 +170,9 @@ class SoakIT {
                             programs.incrementAndGet();
                         }
                         if (d == MDSA && round % 16 == n) {
-                            try {
-                                int pasid = vmms.get(d).container().allocPasid(1, 1 << 20);
-                                try {
-                                    vmms.get(d).container().freePasid(pasid);
-                                    pasids.incrementAndGet();
-                                } catch (ErrnoException e) {
-                                    // the device went in between: its container lost the IOMMU, which reclaimed
-                                    // the VM's PASIDs (ENOENT in the IOMMU set again, EINVAL before)
-                                    if (e.errno() != Errno.ENOENT && e.errno() != Errno.EINVAL) {
-                                        throw e;
-                                    }
-                                    refused.incrementAndGet();
-                                }
-                            } catch (ErrnoException e) {
-                                if (e.errno() != Errno.EINVAL) {   // no IOMMU domain while the device is gone
-                                    throw e;
-                                }
+                            if (boundMove(vmms.get(d), file)) {
+                                pasids.incrementAndGet();
+                            } else {
                                 refused.incrementAndGet();
                             }
                         }
@@ -283,7 +272,7 @@ class SoakIT {
         long mapsAfter = memfdMappings();
         Leaks.Snapshot after = host.snapshot();
         System.out.printf("soak: %d cycles of %s; %d I/O rounds, %d refused (ENODEV/EBADF/EBUSY), %d vfio-user clients,"
-                + " %d frames looped through mvnet, %d channel programs started (pages pinned now %d), %d MSIs raised (%d signalled), %d PASIDs allocated and freed; devices %d -> %d, opens %d -> %d,"
+                + " %d frames looped through mvnet, %d channel programs started (pages pinned now %d), %d MSIs raised (%d signalled), %d PASIDs allocated, bound, copied through and freed; devices %d -> %d, opens %d -> %d,"
                 + " file descriptors %d -> %d, threads %d -> %d, memfd mappings %d -> %d, PASIDs %d, binds %d,"
                 + " IOMMU domains %d%n",
                 cycles, CYCLED, rounds.get(), refused.get(), clients.get(), frames.get(), programs.get(), pinnedPages(), interrupts.get(), msi.count(), pasids.get(),
@@ -295,7 +284,7 @@ class SoakIT {
         assertThat(msi.count()).as("MSIs reached the eventfd").isPositive();
         assertThat(frames.get()).as("frames went round through mvnet").isPositive();
         assertThat(programs.get()).as("channel programs ran").isPositive();
-        assertThat(pasids.get()).as("PASIDs were allocated").isPositive();
+        assertThat(pasids.get()).as("PASIDs were bound and copied through").isPositive();
         assertThat(mapsAfter).as("memfd mappings (device memory) back to where they were").isLessThanOrEqualTo(mapsBefore);
     }
 
@@ -316,11 +305,16 @@ class SoakIT {
             Fixture.vfioDevice(context, uuids[i]);
             Vmm vmm = vmms.get(i);
             if (vmm == null) {
-                vmm = host.vmm("soak-" + i, 1 << 20);
+                // mdsa's VMM is a vSVA one: a nesting container, whose PASIDs bind guest page tables
+                vmm = i == MDSA ? host.vmm("soak-" + i, 1 << 20, Vfio.VFIO_TYPE1_NESTING_IOMMU)
+                        : host.vmm("soak-" + i, 1 << 20);
                 vmms.set(i, vmm);
+                if (i == MDSA) {
+                    writePageTables(vmm.ram());
+                }
             }
             VfioDeviceFile file = vmm.open(uuids[i]);
-            if (i == CCW) {
+            if (i == CCW || i == MDSA) {
                 try {
                     vmm.mapRam();   // the guest RAM the channel programs are in, at IOVA 0
                 } catch (ErrnoException e) {
@@ -333,6 +327,75 @@ class SoakIT {
                 file.setIrqs(VfioIrqSet.trigger(Vfio.VFIO_PCI_MSI_IRQ_INDEX, 0, msi));
             }
             files.set(i, file);
+        }
+    }
+
+    /** Where mdsa's guest keeps its page table and the pages it maps (guest physical = IOVA = RAM offset). */
+    private static final long TABLES = 0x10000;
+    private static final long DATA = 0x20000;
+    private static final long RECORD = 0x22000;
+    private static final long VA_SRC = 0x40_0000L;
+    private static final long VA_DST = 0x40_1000L;
+    private static final long VA_RECORD = 0x40_2000L;
+
+    /** A 4-level x86-64 table: VA 0x400000.. -> DATA, DATA + 0x1000, RECORD. */
+    private static void writePageTables(java.nio.ByteBuffer ram) {
+        java.nio.ByteBuffer le = ram.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        le.putLong((int) TABLES, TABLES + 0x1003).putLong((int) TABLES + 0x1000, TABLES + 0x2003)
+                .putLong((int) TABLES + 0x2010, TABLES + 0x3003);
+        le.putLong((int) TABLES + 0x3000, DATA | 3).putLong((int) TABLES + 0x3008, (DATA + 0x1000) | 3)
+                .putLong((int) TABLES + 0x3010, RECORD | 3);
+    }
+
+    /**
+     * A guest's vSVA round on mdsa: allocate a PASID, bind the guest page table to it, one
+     * MEMMOVE through the work queue's portal (translated by the nesting walk) whose completion
+     * record must say success, unbind, free. Returns false when hot-plug refused a step: no IOMMU
+     * while the device is gone (EINVAL), its PASIDs reclaimed meanwhile (ENOENT), the device gone
+     * (ENODEV, EBADF); any other errno, or a failed copy on a live device, fails the soak.
+     */
+    private static boolean boundMove(Vmm vmm, VfioDeviceFile file) {
+        int pasid;
+        try {
+            pasid = vmm.container().allocPasid(1, 1 << 20);
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+            return false;
+        }
+        IommuUapiCodec.GpasidBind bind = new IommuUapiCodec.GpasidBind(Vfio.IOMMU_PASID_FORMAT_INTEL_VTD,
+                IommuUapiCodec.IOMMU_SVA_GPASID_VAL, TABLES, pasid, pasid, 48, 0, 0, 0);
+        try {
+            vmm.container().bindGuestPgtbl(bind);
+            try {
+                java.nio.ByteBuffer ram = vmm.ram().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                ram.put((int) RECORD, (byte) 0);
+                java.nio.ByteBuffer d = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                d.putInt(0, pasid).putInt(4, 0x0300000c).putLong(8, VA_RECORD).putLong(16, VA_SRC).putLong(24, VA_DST)
+                        .putInt(32, 64);
+                file.writeRegion(Vfio.VFIO_PCI_BAR2_REGION_INDEX, 0, d.array());
+                int status = ram.get((int) RECORD) & 0xff;
+                if (status != 1) {
+                    file.getInfo();   // ENODEV if the device went under the copy; else the copy failed
+                    throw new AssertionError("MEMMOVE through PASID " + pasid + " completed with status " + status);
+                }
+            } finally {
+                vmm.container().unbindGuestPgtbl(bind);
+            }
+            vmm.container().freePasid(pasid);
+            return true;
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EINVAL && e.errno() != Errno.ENOENT && e.errno() != Errno.ENODEV
+                    && e.errno() != Errno.EBADF) {
+                throw e;
+            }
+            try {
+                vmm.container().freePasid(pasid);
+            } catch (ErrnoException reclaimed) {
+                // the container lost its IOMMU, which took the VM's PASIDs
+            }
+            return false;
         }
     }
 

@@ -119,6 +119,13 @@ public final class MdevHost implements AutoCloseable {
         return vmm;
     }
 
+    /** A VMM whose container takes {@code iommuType} (VFIO_TYPE1_NESTING_IOMMU for guest PASID binds). */
+    public Vmm vmm(String name, long ramBytes, int iommuType) {
+        Vmm vmm = new Vmm(this, name, ramBytes, iommuType);
+        owned.add(vmm);
+        return vmm;
+    }
+
     /** Threads that run {@code io} on {@code devices} until closed (see {@link Load}); stopped on close. */
     public Load load(int threads, Load.Io io) {
         Load load = new Load(threads, io);

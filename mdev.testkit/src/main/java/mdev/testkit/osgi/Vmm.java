@@ -18,7 +18,7 @@ import vfio.core.VmAddressSpace;
 
 /**
  * A VMM as QEMU is one to VFIO: a VM address space with guest RAM at {@link #RAM_VADDR}, a file
- * table, and a type1 container its devices' groups join. {@link #open} gives a device's file
+ * table, and a type1 container its devices' groups join (type1v2, or the nesting type of vSVA). {@link #open} gives a device's file
  * through the group, as VFIO_GROUP_GET_DEVICE_FD does; {@link #mapRam} maps the RAM at IOVA 0 so
  * devices reach it by DMA. Closing closes the device files, the groups and the container, which
  * drops its mappings.
@@ -35,9 +35,16 @@ public final class Vmm implements AutoCloseable {
     private final List<AutoCloseable> opened = new ArrayList<>();
     private final java.util.Map<UUID, VfioGroup> groups = new java.util.HashMap<>();
     private boolean closed;
+    /** The IOMMU type the container gets with its first group (type1v2, or the nesting type for vSVA). */
+    private final int iommuType;
 
     Vmm(MdevHost host, String name, long ramBytes) {
+        this(host, name, ramBytes, Vfio.VFIO_TYPE1v2_IOMMU);
+    }
+
+    Vmm(MdevHost host, String name, long ramBytes, int iommuType) {
         this.host = host;
+        this.iommuType = iommuType;
         this.addressSpace = new VmAddressSpace(name);
         this.ram = addressSpace.allocate(RAM_VADDR, ramBytes);
         this.container = host.vfio().openContainer(addressSpace, files);
@@ -79,7 +86,7 @@ public final class Vmm implements AutoCloseable {
         }
         if (!hasIommu()) {
             // the first group, or the first since the last one left (a container without groups loses its IOMMU)
-            container.setIommu(Vfio.VFIO_TYPE1v2_IOMMU);
+            container.setIommu(iommuType);
         }
         VfioDeviceFile file = group.getDevice(device.toString());
         opened.add(file);

@@ -7,7 +7,7 @@
  * hands a host to each JUnit 5 test and checks for leaks after it.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package mdev.testkit.osgi;
 
 import org.osgi.annotation.bundle.Export;
