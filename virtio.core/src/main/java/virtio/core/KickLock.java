@@ -87,10 +87,20 @@ final class KickLock {
         }
     }
 
-    /** Releases the lock; {@code kick} says it was taken for a kick, which ends another owner's bias. */
+    /**
+     * Releases the lock; {@code kick} says it was taken for a kick: a kicker with no owner yet
+     * becomes the owner (its first kick met a control operation), another owner's bias ends.
+     */
     void unlock(boolean kick) {
         if (bias == SUSPENDED) {
-            bias = kick && owner != Thread.currentThread() ? REVOKED : BIASABLE;
+            if (kick) {
+                Thread me = Thread.currentThread();
+                // no one enters through the bias while it is suspended, so claiming it here is safe
+                OWNER.compareAndSet(this, null, me);
+                bias = owner == me ? BIASABLE : REVOKED;
+            } else {
+                bias = BIASABLE;
+            }
         }
         HELD.setRelease(this, 0);
     }
