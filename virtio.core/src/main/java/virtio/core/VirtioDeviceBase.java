@@ -267,14 +267,6 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
         }
     }
 
-    private static void lock(QueueState q) {
-        q.kickLock.lock();
-    }
-
-    private static void unlock(QueueState q) {
-        q.kickLock.unlock(false);
-    }
-
     /**
      * Under the monitor, before changing what kicks read: takes every queue's lock in index order
      * (a no-op when kicks run under the monitor), so no kick is running and the next sees the change.
@@ -282,7 +274,7 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     private void lockAll() {
         if (kicksUnderQueueLock) {
             for (QueueState q : queues) {
-                lock(q);
+                q.kickLock.lock();
             }
         }
     }
@@ -290,20 +282,20 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     /** Takes one queue's lock under the monitor, when kicks run under queue locks. */
     private void lockQueue(QueueState q) {
         if (kicksUnderQueueLock) {
-            lock(q);
+            q.kickLock.lock();
         }
     }
 
     private void unlockQueue(QueueState q) {
         if (kicksUnderQueueLock) {
-            unlock(q);
+            q.kickLock.unlock(false);
         }
     }
 
     private void unlockAll() {
         if (kicksUnderQueueLock) {
             for (int i = queues.length - 1; i >= 0; i--) {
-                unlock(queues[i]);
+                queues[i].kickLock.unlock(false);
             }
         }
     }
