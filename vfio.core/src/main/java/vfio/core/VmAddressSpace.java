@@ -1,6 +1,7 @@
 package vfio.core;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +35,9 @@ public final class VmAddressSpace {
     }
 
     /**
-     * A region of the VM's own memory as of one layout: its start and a view of all of it (a
-     * view of its own, made when the layout was; use absolute accesses). Whoever resolves an
+     * A region of the VM's own memory as of one layout: its start and a little-endian view of all
+     * of it (the guest's byte order; a view of its own, made when the layout was; use absolute
+     * accesses). Whoever resolves an
      * address once and reaches it several times (a popped descriptor) keeps one of these.
      */
     public record LocalRegion(long vaddr, long size, ByteBuffer memory) {
@@ -113,7 +115,7 @@ public final class VmAddressSpace {
         LocalRegion[] locals = new LocalRegion[buffers.length];
         for (int i = 0; i < buffers.length; i++) {
             sizes[i] = buffers[i].capacity();
-            locals[i] = new LocalRegion(starts[i], sizes[i], buffers[i].duplicate().clear());
+            locals[i] = new LocalRegion(starts[i], sizes[i], buffers[i].duplicate().clear().order(ByteOrder.LITTLE_ENDIAN));
         }
         long[] remoteStarts = remote.keySet().stream().mapToLong(Long::longValue).toArray();
         VmMemory[] remotes = remote.values().toArray(VmMemory[]::new);

@@ -17,11 +17,22 @@ import vfio.core.VmAddressSpace;
  * popped it.
  */
 public final class DescriptorChain {
-    private final long[] addr;
-    private final int[] len;
-    private final boolean[] writable;
-    /** The region of each segment in the VM's own memory, or null (remote, behind an IOMMU). */
-    private final VmAddressSpace.LocalRegion[] regions;
+    /**
+     * A segment: the descriptor's address, length and flags (WRITE and NEXT; INDIRECT resolved,
+     * the segments being the table's descriptors), and, in the VM's own memory, its region's
+     * little-endian view and the view's index of its first byte (view null when remote or behind
+     * an IOMMU). An object of fields rather than parallel arrays: one bounds check per access.
+     */
+    private static final class Segment {
+        long addr;
+        int len;
+        int flags;
+        ByteBuffer view;
+        int viewIndex;
+    }
+
+    /** Made as chains first grow to each length, then reused. */
+    private final Segment[] segments;
     private int count;
     /** The region the last resolved segment lay in, valid while the layout has {@link #regionGeneration}. */
     private VmAddressSpace.LocalRegion lastRegion;
@@ -30,10 +41,7 @@ public final class DescriptorChain {
     private VmAddressSpace memory;
 
     DescriptorChain(int capacity) {
-        addr = new long[capacity];
-        len = new int[capacity];
-        writable = new boolean[capacity];
-        regions = new VmAddressSpace.LocalRegion[capacity];
+        segments = new Segment[capacity];
     }
 
     /**
@@ -51,8 +59,10 @@ public final class DescriptorChain {
         this.count = 0;
     }
 
-    void add(long a, int l, boolean w) {
-        if (count == addr.length || (!w && count > 0 && writable[count - 1])) {
+    /** Appends a descriptor; {@code f} its flags as the driver wrote them (WRITE and NEXT are kept). */
+    void add(long a, int l, int f) {
+        boolean w = (f & Virtio.VRING_DESC_F_WRITE) != 0;
+        if (count == segments.length || (!w && count > 0 && (segments[count - 1].flags & Virtio.VRING_DESC_F_WRITE) != 0)) {
             throw malformed(w);
         }
         long length = Integer.toUnsignedLong(l);
@@ -66,17 +76,32 @@ public final class DescriptorChain {
                         + Integer.toUnsignedString(l) + " of chain " + head + " is outside guest memory");
             }
         }
-        addr[count] = a;
-        len[count] = l;
-        writable[count] = w;
-        regions[count] = region;
+        Segment s = segments[count];
+        if (s == null) {
+            s = newSegment();
+        }
+        s.addr = a;
+        s.len = l;
+        s.flags = f & (Virtio.VRING_DESC_F_WRITE | Virtio.VRING_DESC_F_NEXT);
+        if (region != null) {
+            s.view = region.memory();
+            s.viewIndex = region.index(a);
+        } else {
+            s.view = null;
+        }
         count++;
     }
 
+    private Segment newSegment() {
+        Segment s = new Segment();
+        segments[count] = s;
+        return s;
+    }
+
     private ErrnoException malformed(boolean w) {
-        return count == addr.length
-                ? new ErrnoException(Errno.EINVAL, "descriptor chain from head " + head + " is longer than " + addr.length
-                        + " (a loop?)")
+        return count == segments.length
+                ? new ErrnoException(Errno.EINVAL, "descriptor chain from head " + head + " is longer than "
+                        + segments.length + " (a loop?)")
                 : new ErrnoException(Errno.EINVAL, "readable descriptor after a writable one in chain " + head);
     }
 
@@ -89,93 +114,106 @@ public final class DescriptorChain {
         return count;
     }
 
+    /** Segment {@code i}; EINVAL when the chain has no such segment. */
+    private Segment segment(int i) {
+        if (i < 0 || i >= count) {
+            throw new ErrnoException(Errno.EINVAL, "segment " + i + " of chain " + head + " of " + count + " segments");
+        }
+        return segments[i];
+    }
+
     public long address(int i) {
-        return addr[i];
+        return segment(i).addr;
     }
 
     public int length(int i) {
-        return len[i];
+        return segment(i).len;
     }
 
     public boolean isWritable(int i) {
-        return writable[i];
+        return (segment(i).flags & Virtio.VRING_DESC_F_WRITE) != 0;
     }
 
-    /** The offset of an access of {@code n} bytes at {@code offset} into segment {@code i}; EFAULT past its end. */
-    private int within(int i, int offset, int n) {
-        if (i < 0 || i >= count || offset < 0 || offset > Integer.toUnsignedLong(len[i]) - n) {
-            throw outside(i, offset, n);
+    /**
+     * Segment {@code i}'s descriptor flags as the device matches them: WRITE and NEXT (the last
+     * segment has no NEXT); INDIRECT is resolved, the segments being the table's descriptors.
+     */
+    public int flags(int i) {
+        return segment(i).flags;
+    }
+
+    /** Segment {@code i}, for an access of {@code n} bytes at {@code offset}: EFAULT past its end. */
+    private Segment within(int i, int offset, int n) {
+        Segment s = segment(i);
+        if (offset < 0 || offset > Integer.toUnsignedLong(s.len) - n) {
+            throw new ErrnoException(Errno.EFAULT, n + " bytes at " + offset + " are outside segment " + i + " of chain "
+                    + head);
         }
-        return offset;
-    }
-
-    private ErrnoException outside(int i, int offset, int n) {
-        return new ErrnoException(Errno.EFAULT, n + " bytes at " + offset + " are outside segment " + i + " of chain " + head);
+        return s;
     }
 
     /** The little-endian u16 at {@code offset} of segment {@code i}. */
     public int getShort(int i, int offset) {
-        within(i, offset, 2);
-        VmAddressSpace.LocalRegion r = regions[i];
-        return r != null ? Short.toUnsignedInt(Short.reverseBytes(r.memory().getShort(r.index(addr[i] + offset))))
-                : memory.getShort(addr[i] + offset);
+        Segment s = within(i, offset, 2);
+        ByteBuffer v = s.view;
+        return v != null ? Short.toUnsignedInt(v.getShort(s.viewIndex + offset)) : memory.getShort(s.addr + offset);
     }
 
     /** The little-endian u32 at {@code offset} of segment {@code i}. */
     public int getInt(int i, int offset) {
-        within(i, offset, 4);
-        VmAddressSpace.LocalRegion r = regions[i];
-        return r != null ? Integer.reverseBytes(r.memory().getInt(r.index(addr[i] + offset))) : memory.getInt(addr[i] + offset);
+        Segment s = within(i, offset, 4);
+        ByteBuffer v = s.view;
+        return v != null ? v.getInt(s.viewIndex + offset) : memory.getInt(s.addr + offset);
     }
 
     /** The little-endian u64 at {@code offset} of segment {@code i}. */
     public long getLong(int i, int offset) {
-        within(i, offset, 8);
-        VmAddressSpace.LocalRegion r = regions[i];
-        return r != null ? Long.reverseBytes(r.memory().getLong(r.index(addr[i] + offset))) : memory.getLong(addr[i] + offset);
+        Segment s = within(i, offset, 8);
+        ByteBuffer v = s.view;
+        return v != null ? v.getLong(s.viewIndex + offset) : memory.getLong(s.addr + offset);
     }
 
     /** Copies {@code dst.remaining()} bytes at {@code offset} of segment {@code i} into {@code dst}. */
     public void read(int i, int offset, ByteBuffer dst) {
         int n = dst.remaining();
-        within(i, offset, n);
-        VmAddressSpace.LocalRegion r = regions[i];
-        if (r != null) {
-            dst.put(dst.position(), r.memory(), r.index(addr[i] + offset), n);
+        Segment s = within(i, offset, n);
+        ByteBuffer v = s.view;
+        if (v != null) {
+            dst.put(dst.position(), v, s.viewIndex + offset, n);
             dst.position(dst.position() + n);
         } else {
-            memory.read(addr[i] + offset, dst);
+            memory.read(s.addr + offset, dst);
         }
     }
 
     /** Copies {@code src.remaining()} bytes to {@code offset} of segment {@code i}. */
     public void write(int i, int offset, ByteBuffer src) {
         int n = src.remaining();
-        within(i, offset, n);
-        VmAddressSpace.LocalRegion r = regions[i];
-        if (r != null) {
-            r.memory().put(r.index(addr[i] + offset), src, src.position(), n);
+        Segment s = within(i, offset, n);
+        ByteBuffer v = s.view;
+        if (v != null) {
+            v.put(s.viewIndex + offset, src, src.position(), n);
             src.position(src.position() + n);
         } else {
-            memory.write(addr[i] + offset, src);
+            memory.write(s.addr + offset, src);
         }
     }
 
     /** Copies {@code src} to {@code offset} of segment {@code i}. */
     public void write(int i, int offset, byte[] src) {
-        within(i, offset, src.length);
-        VmAddressSpace.LocalRegion r = regions[i];
-        if (r != null) {
-            r.memory().put(r.index(addr[i] + offset), src, 0, src.length);
+        Segment s = within(i, offset, src.length);
+        ByteBuffer v = s.view;
+        if (v != null) {
+            v.put(s.viewIndex + offset, src, 0, src.length);
         } else {
-            memory.write(addr[i] + offset, ByteBuffer.wrap(src));
+            memory.write(s.addr + offset, ByteBuffer.wrap(src));
         }
     }
 
     public int readableLength() {
         int n = 0;
-        for (int i = 0; i < count && !writable[i]; i++) {
-            n += len[i];
+        for (int i = 0; i < count && !isWritable(i); i++) {
+            n += segments[i].len;
         }
         return n;
     }
@@ -183,8 +221,8 @@ public final class DescriptorChain {
     public int writableLength() {
         int n = 0;
         for (int i = 0; i < count; i++) {
-            if (writable[i]) {
-                n += len[i];
+            if (isWritable(i)) {
+                n += segments[i].len;
             }
         }
         return n;
@@ -193,11 +231,11 @@ public final class DescriptorChain {
     /** Gathers readable bytes into {@code dst} (up to its remaining space); returns how many. */
     public int read(ByteBuffer dst) {
         int total = 0;
-        for (int i = 0; i < count && !writable[i] && dst.hasRemaining(); i++) {
-            int n = Math.min(len[i], dst.remaining());
+        for (int i = 0; i < count && !isWritable(i) && dst.hasRemaining(); i++) {
+            int n = Math.min(segments[i].len, dst.remaining());
             int limit = dst.limit();
             dst.limit(dst.position() + n);
-            memory.read(addr[i], dst);
+            memory.read(segments[i].addr, dst);
             dst.limit(limit);
             total += n;
         }
@@ -208,13 +246,13 @@ public final class DescriptorChain {
     public int write(ByteBuffer src) {
         int total = 0;
         for (int i = 0; i < count && src.hasRemaining(); i++) {
-            if (!writable[i]) {
+            if (!isWritable(i)) {
                 continue;
             }
-            int n = Math.min(len[i], src.remaining());
+            int n = Math.min(segments[i].len, src.remaining());
             int limit = src.limit();
             src.limit(src.position() + n);
-            memory.write(addr[i], src);
+            memory.write(segments[i].addr, src);
             src.limit(limit);
             total += n;
         }

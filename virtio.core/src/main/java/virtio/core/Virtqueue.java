@@ -178,7 +178,7 @@ public final class Virtqueue {
                 walkIndirect(index, a, l, flags, inIndirectTable);
                 return;
             }
-            chain.add(a, l, (flags & Virtio.VRING_DESC_F_WRITE) != 0);
+            chain.add(a, l, flags);
             if ((flags & Virtio.VRING_DESC_F_NEXT) == 0) {
                 return;
             }

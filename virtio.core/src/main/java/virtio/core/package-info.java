@@ -5,7 +5,7 @@
  * virtqueues, add buffers, kick, and get used buffers back.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package virtio.core;
 
 import org.osgi.annotation.bundle.Export;

@@ -1,7 +1,9 @@
 package virtio.uvirtio.internal;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import virtio.core.DescriptorChain;
@@ -16,22 +18,23 @@ import virtio.uvirtio.UvirtioSetup;
  * each chain made available on a queue is matched against the expectations for that queue's
  * name (drivers/virtio/uvirtio.c's process_vq): descriptor by descriptor, a block matches a
  * descriptor of the same length and flags, readable blocks compare their rules' bytes, and the
- * first writable block whose rules apply fills the reply. Every chain goes to the used ring,
+ * first writable block with rules fills the reply. Every chain goes to the used ring,
  * with the length of the reply written (0 if none), and the queue's callback runs.
  *
  * <p>Its queues are independent (a kick reads only the expectations, fixed at creation, and its
- * own queue's name, scratch and count), so kicks run under their queue's lock, not the monitor.
+ * own queue's matcher, scratch and count), so kicks run under their queue's lock, not the monitor.
  */
 final class UvirtioDevice extends VirtioDeviceBase {
     static final int QUEUES = 8;
     static final int QUEUE_NUM_MAX = Virtio.MAX_QUEUE_SIZE;
 
     private final String name;
-    private final Expect[] expects;
-    /** Queue names, set before a queue is made ready (whose lock publishes them to kicks). */
-    private final String[] queueNames = new String[QUEUES];
-    /** Per queue, the expectations for its name (resolved when the name is set), or null without a name. */
-    private final Expect[][] queueExpects = new Expect[QUEUES][];
+    private final UvirtioExpect expect;
+    /**
+     * Per queue, the expectations for its name, made when the name is set (before the queue is made
+     * ready, whose lock publishes them to kicks), or null without a name.
+     */
+    private final Matcher[] matchers = new Matcher[QUEUES];
     /** Per queue: scratch for comparing longer rules piecewise, and replies given (written under its lock). */
     private final ByteBuffer[] scratch = new ByteBuffer[QUEUES];
     private final AtomicLongArray matched = new AtomicLongArray(QUEUES);
@@ -43,49 +46,56 @@ final class UvirtioDevice extends VirtioDeviceBase {
         for (int i = 0; i < QUEUES; i++) {
             scratch[i] = ByteBuffer.allocate(SCRATCH);
         }
-        this.expects = compile(expect);
-    }
-
-    /** The expectations with their rule bytes in buffers made once, so matching allocates nothing. */
-    private record Expect(String vqName, Block[] blocks) {
+        this.expect = expect;
     }
 
     /**
-     * A compiled block: its rules' offsets and data, and for data of 2, 4 or 8 bytes the same
-     * bytes as a little-endian number, compared with one read of guest memory.
+     * The expectations for one queue name, compiled into linked nodes of final fields: each
+     * {@link Step} is a block (the descriptor's length and flags, its rules), ending at the
+     * expectation's reply block, the first writable block with rules. Whether a block compares or
+     * replies is decided here, so a match follows a few references and compares numbers, with no
+     * array bounds to check (a third of a notify went to walking the expectations as arrays).
      */
-    private record Block(int len, int flags, int[] offsets, int[] sizes, byte[][] data, long[] words) {
+    private record Matcher(Step first, Matcher next) {
+        static Matcher of(List<UvirtioExpect.Expect> forQueue) {
+            Matcher m = null;
+            for (int e = forQueue.size() - 1; e >= 0; e--) {
+                m = new Matcher(Step.of(forQueue.get(e).blocks(), 0), m);
+            }
+            return m;
+        }
     }
 
-    private static Expect[] compile(UvirtioExpect expect) {
-        Expect[] compiled = new Expect[expect.expects().size()];
-        for (int i = 0; i < compiled.length; i++) {
-            UvirtioExpect.Expect e = expect.expects().get(i);
-            Block[] blocks = new Block[e.blocks().size()];
-            for (int j = 0; j < blocks.length; j++) {
-                UvirtioExpect.Block b = e.blocks().get(j);
-                int[] offsets = new int[b.rules().size()];
-                byte[][] data = new byte[offsets.length][];
-                int[] sizes = new int[offsets.length];
-                long[] words = new long[offsets.length];
-                for (int k = 0; k < offsets.length; k++) {
-                    offsets[k] = b.rules().get(k).off();
-                    byte[] bytes = b.rules().get(k).data();
-                    data[k] = bytes;
-                    sizes[k] = bytes.length;
-                    ByteBuffer le = ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                    words[k] = switch (bytes.length) {
-                        case 2 -> Short.toUnsignedInt(le.getShort(0));
-                        case 4 -> le.getInt(0);
-                        case 8 -> le.getLong(0);
-                        default -> 0;
-                    };
-                }
-                blocks[j] = new Block(b.len(), b.flags(), offsets, sizes, data, words);
+    /** A block: a readable one compares its rules, a writable one with rules is the reply (the last step). */
+    private record Step(int len, int flags, boolean reply, Rule rules, Step next) {
+        static Step of(List<UvirtioExpect.Block> blocks, int j) {
+            if (j == blocks.size()) {
+                return null;
             }
-            compiled[i] = new Expect(e.vqName(), blocks);
+            UvirtioExpect.Block b = blocks.get(j);
+            boolean writable = (b.flags() & Virtio.VRING_DESC_F_WRITE) != 0;
+            boolean reply = writable && !b.rules().isEmpty();
+            return new Step(b.len(), b.flags(), reply, writable && !reply ? null : Rule.of(b.rules(), 0),
+                    reply ? null : Step.of(blocks, j + 1));
         }
-        return compiled;
+    }
+
+    /** A rule; one of 2, 4 or 8 bytes also keeps its bytes as a little-endian number, compared with one read. */
+    private record Rule(int off, int size, long word, byte[] data, Rule next) {
+        static Rule of(List<UvirtioExpect.Rule> rules, int k) {
+            if (k == rules.size()) {
+                return null;
+            }
+            byte[] bytes = rules.get(k).data();
+            ByteBuffer le = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            long word = switch (bytes.length) {
+                case 2 -> Short.toUnsignedInt(le.getShort(0));
+                case 4 -> le.getInt(0);
+                case 8 -> le.getLong(0);
+                default -> 0;
+            };
+            return new Rule(rules.get(k).off(), bytes.length, word, bytes, Rule.of(rules, k + 1));
+        }
     }
 
     String name() {
@@ -95,64 +105,58 @@ final class UvirtioDevice extends VirtioDeviceBase {
     @Override
     public synchronized void setVqName(int index, String queueName) {
         if (index >= 0 && index < QUEUES) {
-            queueNames[index] = queueName;
-            queueExpects[index] = queueName == null ? null
-                    : Arrays.stream(expects).filter(e -> e.vqName().equals(queueName)).toArray(Expect[]::new);
+            matchers[index] = queueName == null ? null
+                    : Matcher.of(expect.expects().stream().filter(e -> e.vqName().equals(queueName)).toList());
         }
     }
 
     @Override
     protected void onKick(int index, Virtqueue vq) {
-        Expect[] forQueue = queueExpects[index];
+        Matcher matcher = matchers[index];
         for (DescriptorChain chain = vq.pop(); chain != null; chain = vq.pop()) {
-            vq.push(chain, forQueue == null ? 0 : reply(index, forQueue, chain));
+            vq.push(chain, matcher == null ? 0 : reply(index, matcher, chain));
         }
         notifyUsed(index);
     }
 
-    /** Matches the chain against the expectations of its queue; returns the bytes written. */
-    private int reply(int index, Expect[] forQueue, DescriptorChain chain) {
-        for (Expect e : forQueue) {
+    /**
+     * Matches the chain against the expectations of its queue, as process_vq and find_match do:
+     * block {@code j} against descriptor {@code j}, same length and flags; a readable block's rules
+     * must all compare equal, the first writable block with rules writes them. Returns the bytes
+     * written.
+     */
+    private int reply(int index, Matcher m, DescriptorChain chain) {
+        int segments = chain.segments();
+        expectations:
+        for (; m != null; m = m.next()) {
             int segment = 0;
-            for (Block block : e.blocks()) {
-                if (segment >= chain.segments()) {
-                    break;
+            for (Step step = m.first(); step != null; step = step.next(), segment++) {
+                if (segment == segments || chain.length(segment) != step.len() || chain.flags(segment) != step.flags()) {
+                    continue expectations;
                 }
-                boolean writable = chain.isWritable(segment);
-                int flags = (writable ? Virtio.VRING_DESC_F_WRITE : 0)
-                        | (segment + 1 < chain.segments() ? Virtio.VRING_DESC_F_NEXT : 0);
-                if (block.len() != chain.length(segment) || block.flags() != flags) {
-                    break;
-                }
-                if (writable) {
-                    int[] offsets = block.offsets();
-                    if (offsets.length > 0) {
-                        for (int k = 0; k < offsets.length; k++) {
-                            chain.write(segment, offsets[k], block.data()[k]);
-                        }
-                        matched.setOpaque(index, matched.getPlain(index) + 1);
-                        return block.len();
+                if (step.reply()) {
+                    for (Rule r = step.rules(); r != null; r = r.next()) {
+                        chain.write(segment, r.off(), r.data());
                     }
-                } else if (!rulesMatch(chain, segment, block, scratch[index])) {
-                    break;
+                    matched.setOpaque(index, matched.getPlain(index) + 1);
+                    return step.len();
                 }
-                segment++;
+                if (!rulesMatch(chain, segment, step.rules(), scratch[index])) {
+                    continue expectations;
+                }
             }
         }
         return 0;
     }
 
-    private static boolean rulesMatch(DescriptorChain chain, int segment, Block block, ByteBuffer scratch) {
-        int[] offsets = block.offsets();
-        int[] sizes = block.sizes();
-        long[] words = block.words();
-        for (int k = 0; k < offsets.length; k++) {
-            int at = offsets[k];
-            boolean equal = switch (sizes[k]) {
-                case 2 -> chain.getShort(segment, at) == words[k];
-                case 4 -> chain.getInt(segment, at) == (int) words[k];
-                case 8 -> chain.getLong(segment, at) == words[k];
-                default -> bytesEqual(chain, segment, at, block.data()[k], scratch);
+    private static boolean rulesMatch(DescriptorChain chain, int segment, Rule r, ByteBuffer scratch) {
+        for (; r != null; r = r.next()) {
+            int at = r.off();
+            boolean equal = switch (r.size()) {
+                case 2 -> chain.getShort(segment, at) == r.word();
+                case 4 -> chain.getInt(segment, at) == (int) r.word();
+                case 8 -> chain.getLong(segment, at) == r.word();
+                default -> bytesEqual(chain, segment, at, r.data(), scratch);
             };
             if (!equal) {
                 return false;

@@ -23,17 +23,30 @@ class UvirtioMatcherTest {
     static final long REPLY = BASE + 0x5000;
     static final int SIZE = 16;
 
+    static final byte[] GET_DISPLAY_INFO = { 0, 1, 0, 0 };
+
     final VmAddressSpace guest = new VmAddressSpace("guest");
-    final UvirtioDevice device;
+    UvirtioDevice device;
 
     UvirtioMatcherTest() {
         guest.allocate(BASE, 0x10000);
-        byte[] getDisplayInfo = { 0, 1, 0, 0 };
         byte[] mode = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1024).putInt(12, 768).putInt(16, 1)
                 .array();
-        UvirtioExpect expect = new UvirtioExpect(List.of(new UvirtioExpect.Expect("control", List.of(
-                new UvirtioExpect.Block(24, Virtio.VRING_DESC_F_NEXT, List.of(new UvirtioExpect.Rule(0, getDisplayInfo))),
-                new UvirtioExpect.Block(408, Virtio.VRING_DESC_F_WRITE, List.of(new UvirtioExpect.Rule(24, mode)))))));
+        create(new UvirtioExpect(List.of(new UvirtioExpect.Expect("control", List.of(
+                request(24, new UvirtioExpect.Rule(0, GET_DISPLAY_INFO)), reply(408, new UvirtioExpect.Rule(24, mode)))))));
+    }
+
+    static UvirtioExpect.Block request(int len, UvirtioExpect.Rule... rules) {
+        return new UvirtioExpect.Block(len, Virtio.VRING_DESC_F_NEXT, List.of(rules));
+    }
+
+    static UvirtioExpect.Block reply(int len, UvirtioExpect.Rule... rules) {
+        return new UvirtioExpect.Block(len, Virtio.VRING_DESC_F_WRITE, List.of(rules));
+    }
+
+    /** A device with {@code expect}, its control queue (0) ready on the rings, which start empty. */
+    void create(UvirtioExpect expect) {
+        guest.write(BASE, ByteBuffer.allocate(0x4000));
         device = new UvirtioDevice("uvirtio-test", new UvirtioSetup(Virtio.bit(Virtio.F_VERSION_1), new byte[16], false,
                 Virtio.ID_GPU), expect);
         device.setGuestMemory(guest);
@@ -95,5 +108,49 @@ class UvirtioMatcherTest {
             assertThat(send(0x0100, 24, 408)).isEqualTo(408);
         }
         assertThat(guest.getShort(USED + 2)).isEqualTo(3 * SIZE + 1);
+    }
+
+    @Test
+    void expectationsAreTriedInOrderAndTheFirstThatRepliesWins() {
+        byte[] getEdid = { 0x0a, 1, 0, 0 };
+        byte[] a = { 'A' };
+        byte[] b = { 'B', 'B' };
+        UvirtioExpect.Expect cursor = new UvirtioExpect.Expect("cursor", List.of(request(24),
+                reply(408, new UvirtioExpect.Rule(0, new byte[] { 'X' }))));
+        UvirtioExpect.Expect displayInfo = new UvirtioExpect.Expect("control", List.of(
+                request(24, new UvirtioExpect.Rule(0, GET_DISPLAY_INFO)), reply(408, new UvirtioExpect.Rule(0, a))));
+        UvirtioExpect.Expect edid = new UvirtioExpect.Expect("control", List.of(request(24,
+                new UvirtioExpect.Rule(0, getEdid), new UvirtioExpect.Rule(20, new byte[] { 7, 7, 7 })),
+                reply(408, new UvirtioExpect.Rule(1, b))));
+        UvirtioExpect.Expect fourDescriptors = new UvirtioExpect.Expect("control", List.of(request(24), reply(408),
+                request(8), reply(408, new UvirtioExpect.Rule(0, new byte[] { 'Z' }))));
+        UvirtioExpect.Expect anyRequest = new UvirtioExpect.Expect("control", List.of(request(24),
+                reply(408, new UvirtioExpect.Rule(0, new byte[] { 'C' }))));
+        create(new UvirtioExpect(List.of(cursor, displayInfo, edid, fourDescriptors, anyRequest)));
+        assertThat(send(0x0100, 24, 408)).as("the second expectation: the first is the cursor queue's").isEqualTo(408);
+        assertThat(guest.getInt(REPLY) & 0xff).isEqualTo('A');
+        guest.write(REQUEST + 20, ByteBuffer.wrap(new byte[] { 7, 7, 7 }));
+        assertThat(send(0x010a, 24, 408)).as("both rules of the third (a 3-byte one) compare equal").isEqualTo(408);
+        assertThat(guest.getInt(REPLY) & 0xffffff).isEqualTo('B' << 16 | 'B' << 8);
+        guest.write(REQUEST + 20, ByteBuffer.wrap(new byte[] { 7, 7, 8 }));
+        assertThat(send(0x010a, 24, 408)).as("the 3-byte rule differs: the fourth needs 4 descriptors, the fifth takes any")
+                .isEqualTo(408);
+        assertThat(guest.getInt(REPLY) & 0xff).isEqualTo('C');
+        assertThat(send(0x0100, 16, 408)).as("no expectation for a request of 16 bytes").isZero();
+        assertThat(device.replies()).isEqualTo(3);
+    }
+
+    @Test
+    void rulesOfTwoAndEightBytesCompareAsNumbers() {
+        byte[] eight = { 1, 2, 3, 4, 5, 6, 7, 8 };
+        create(new UvirtioExpect(List.of(new UvirtioExpect.Expect("control", List.of(request(24,
+                new UvirtioExpect.Rule(0, new byte[] { 0, 1 }), new UvirtioExpect.Rule(16, eight)),
+                reply(408, new UvirtioExpect.Rule(0, new byte[] { 'R' })))))));
+        guest.write(REQUEST + 16, ByteBuffer.wrap(eight));
+        assertThat(send(0x0100, 24, 408)).isEqualTo(408);
+        guest.putInt(REQUEST + 20, 0x08070606);
+        assertThat(send(0x0100, 24, 408)).as("the last word's fifth byte differs").isZero();
+        guest.write(REQUEST + 16, ByteBuffer.wrap(eight));
+        assertThat(send(0x0200, 24, 408)).as("the 2-byte rule differs").isZero();
     }
 }
