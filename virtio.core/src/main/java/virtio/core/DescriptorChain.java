@@ -54,7 +54,9 @@ public final class DescriptorChain {
             lastRegion = null;
             regionGeneration = generation;
         }
-        this.memory = memory;
+        if (memory != this.memory) {
+            this.memory = memory;
+        }
         this.head = head;
         this.count = 0;
     }
@@ -83,11 +85,12 @@ public final class DescriptorChain {
         s.addr = a;
         s.len = l;
         s.flags = f & (Virtio.VRING_DESC_F_WRITE | Virtio.VRING_DESC_F_NEXT);
+        ByteBuffer view = region != null ? region.memory() : null;
+        if (s.view != view) {
+            s.view = view;   // only on a change: a reference store pays the GC's write barrier (a fence for old objects under G1)
+        }
         if (region != null) {
-            s.view = region.memory();
             s.viewIndex = region.index(a);
-        } else {
-            s.view = null;
         }
         count++;
     }

@@ -47,8 +47,12 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     private static final class QueueState {
         /** The queue's kick lock, when kicks run under queue locks. */
         final KickLock kickLock = new KickLock();
-        /** While a kick under the queue lock runs: its thread, and whether it returned used buffers. */
-        Thread kicker;
+        /**
+         * While a kick under the queue lock runs: its thread's id (0 otherwise; a number, not the
+         * Thread, so the kick stores no reference and pays no GC write barrier), and whether it
+         * returned used buffers.
+         */
+        long kicker;
         boolean usedInKick;
         int num;
         long desc;
@@ -97,7 +101,7 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
     /** The queue's used-buffer callback will run when the current call returns. */
     protected final void notifyUsed(int index) {
         QueueState q = queues[index];
-        if (q.kicker == Thread.currentThread()) {
+        if (q.kicker == Thread.currentThread().getId()) {
             q.usedInKick = true;   // a kick under the queue lock fires the callback itself
             return;
         }
@@ -234,14 +238,14 @@ public abstract class VirtioDeviceBase implements VirtioDeviceOps {
             if (!q.ready || !live()) {
                 return;
             }
-            q.kicker = Thread.currentThread();
+            q.kicker = Thread.currentThread().getId();
             q.usedInKick = false;
             try {
                 onKick(index, q.vq);
             } catch (ErrnoException e) {
                 broken = true;
             } finally {
-                q.kicker = null;
+                q.kicker = 0;
             }
             used = q.usedInKick ? q.callback : null;
         } finally {

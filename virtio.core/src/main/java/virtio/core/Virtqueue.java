@@ -38,6 +38,8 @@ public final class Virtqueue {
     /** Whether VIRTIO_F_RING_INDIRECT_DESC was negotiated: without it an INDIRECT descriptor is EINVAL. */
     private final boolean indirect;
     private int lastAvail;
+    /** The available index as last read: chains up to it may be popped with {@link #next}. */
+    private int availSeen;
     private int usedIdx;
     /** Views of the three areas, or null when they are not local memory; as of {@link #viewGeneration}. */
     private ByteBuffer descView;
@@ -78,6 +80,7 @@ public final class Virtqueue {
         resolveViews(memory.generation());
         this.usedIdx = memory.getShort(used + 2);
         this.lastAvail = usedIdx;
+        this.availSeen = usedIdx;
     }
 
     /** Whether the areas are reachable through views now, taking them again after a map or unmap. */
@@ -118,6 +121,7 @@ public final class Virtqueue {
 
     public void setLastAvail(int index) {
         lastAvail = index & 0xffff;
+        availSeen = lastAvail;
     }
 
     /** Whether the driver has made chains available that the device has not popped. */
@@ -137,11 +141,45 @@ public final class Virtqueue {
     }
 
     private DescriptorChain pop(int availIdx) {
+        checkPending(availIdx);
+        availSeen = availIdx;
+        return popSeen();
+    }
+
+    /**
+     * How many chains the driver has made available now (one read of the available index; EINVAL
+     * when it is more than a queue ahead): a device that serves a kick's chains as a batch pops
+     * them with {@link #next}, as uvirtio's notify does, rather than reading the index once more
+     * per chain.
+     */
+    public int available() {
+        local();
+        int availIdx = availShort(2);
+        int pending = checkPending(availIdx);
+        availSeen = availIdx;
+        return pending;
+    }
+
+    /** Pops the next of the chains {@link #available} counted; null when they are all popped. */
+    public DescriptorChain next() {
+        if (availSeen == lastAvail) {
+            return null;
+        }
+        local();
+        return popSeen();
+    }
+
+    private int checkPending(int availIdx) {
         int pending = (availIdx - lastAvail) & 0xffff;
         if (pending > size) {
             throw malformed("available index " + availIdx + " is " + pending + " ahead of " + lastAvail
                     + " on a queue of " + size);
         }
+        return pending;
+    }
+
+    /** Pops the chain at {@code lastAvail}, which is before {@code availSeen}; the views are current. */
+    private DescriptorChain popSeen() {
         int head = availShort(4 + 2 * (lastAvail & (size - 1)));
         lastAvail = (lastAvail + 1) & 0xffff;
         if (head >= size) {

@@ -77,6 +77,29 @@ class VirtqueueTest {
     }
 
     @Test
+    void aBatchIsTheChainsAvailableWhenCounted() {
+        desc(DESC, 1, DATA, 4, Virtio.VRING_DESC_F_WRITE, 0);
+        desc(DESC, 2, DATA + 0x100, 4, Virtio.VRING_DESC_F_WRITE, 0);
+        Virtqueue vq = queue();
+        assertThat(vq.available()).isZero();
+        assertThat(vq.next()).isNull();
+        offer(1);
+        offer(2);
+        assertThat(vq.available()).isEqualTo(2);
+        offer(1);
+        assertThat(vq.next().head()).isEqualTo(1);
+        DescriptorChain second = vq.next();
+        assertThat(second.head()).isEqualTo(2);
+        assertThat(second.flags(0)).isEqualTo(Virtio.VRING_DESC_F_WRITE);
+        assertThat(vq.next()).as("made available after the count: the next batch's").isNull();
+        assertThat(vq.available()).isEqualTo(1);
+        assertThat(vq.pop().head()).isEqualTo(1);
+        memory.putShort(AVAIL + 2, vq.lastAvail() + SIZE + 1);
+        assertErrno(Errno.EINVAL, vq::available);
+        assertErrno(Errno.EINVAL, () -> second.length(2));
+    }
+
+    @Test
     void theRingsAreReachedAgainAfterTheirMemoryIsUnmappedAndMappedAgain() {
         desc(DESC, 1, DATA, 4, 0, 0);
         offer(1);

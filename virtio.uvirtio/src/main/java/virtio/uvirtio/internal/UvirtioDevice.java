@@ -113,7 +113,10 @@ final class UvirtioDevice extends VirtioDeviceBase {
     @Override
     protected void onKick(int index, Virtqueue vq) {
         Matcher matcher = matchers[index];
-        for (DescriptorChain chain = vq.pop(); chain != null; chain = vq.pop()) {
+        // the chains available at the kick, as uvirtio_notify serves them: a chain made available
+        // later comes with a kick of its own
+        for (int n = vq.available(); n > 0; n--) {
+            DescriptorChain chain = vq.next();
             vq.push(chain, matcher == null ? 0 : reply(index, matcher, chain));
         }
         notifyUsed(index);
