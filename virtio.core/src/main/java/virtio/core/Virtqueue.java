@@ -1,7 +1,6 @@
 package virtio.core;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 import mdev.core.Errno;
 import mdev.core.ErrnoException;
@@ -20,11 +19,13 @@ import vfio.core.VmAddressSpace;
  * available index more than a queue ahead answer EINVAL; memory outside the guest's EFAULT.
  * Indices are 16-bit and wrap. Not thread-safe: the device serialises each queue.
  *
- * <p>When the three areas lie in the VM's own memory (not behind an IOMMU, not reached by
- * messages), the queue keeps little-endian views of them, taken at setup and again whenever the
- * address space's {@link VmAddressSpace#generation generation} moves (a map or unmap), so that
- * reading indices and descriptors and writing used entries are plain buffer accesses rather than
- * a region lookup each.
+ * <p>When the three areas lie in one region of the VM's own memory (not behind an IOMMU, not
+ * reached by messages; a driver allocates its ring in one piece), the queue keeps that region's
+ * little-endian view and the areas' indexes in it, taken at setup and again whenever the address
+ * space's {@link VmAddressSpace#generation generation} moves (a map or unmap), so that reading
+ * indices and descriptors and writing used entries are plain buffer accesses rather than a region
+ * lookup each. One view for all three, the same object as the chains' segments in that region
+ * have, lets the JIT check the buffer once per kick rather than once per access.
  */
 public final class Virtqueue {
     public static final int DESC_SIZE = 16;
@@ -41,10 +42,14 @@ public final class Virtqueue {
     /** The available index as last read: chains up to it may be popped with {@link #next}. */
     private int availSeen;
     private int usedIdx;
-    /** Views of the three areas, or null when they are not local memory; as of {@link #viewGeneration}. */
-    private ByteBuffer descView;
-    private ByteBuffer availView;
-    private ByteBuffer usedView;
+    /**
+     * The view of the region holding the three areas, or null when they are not in one region of
+     * local memory; as of {@link #viewGeneration}. The areas start at these indexes of it.
+     */
+    private ByteBuffer view;
+    private int descAt;
+    private int availAt;
+    private int usedAt;
     private int viewGeneration;
 
     /** A queue whose driver negotiated VIRTIO_F_RING_INDIRECT_DESC; see the full constructor. */
@@ -89,25 +94,24 @@ public final class Virtqueue {
         if (generation != viewGeneration) {
             resolveViews(generation);
         }
-        return descView != null;
+        return view != null;
     }
 
     private void resolveViews(int generation) {
         viewGeneration = generation;
-        try {
-            descView = memory.view(desc, (long) DESC_SIZE * size).order(ByteOrder.LITTLE_ENDIAN);
-            availView = memory.view(avail, 6 + 2L * size).order(ByteOrder.LITTLE_ENDIAN);
-            usedView = memory.view(used, 6 + 8L * size).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (ErrnoException notLocal) {
-            // behind an IOMMU, remote, or unmapped: every access goes through the address space (EFAULT there)
-            descView = null;
-            availView = null;
-            usedView = null;
+        VmAddressSpace.LocalRegion region = memory.localRegion(desc, (long) DESC_SIZE * size);
+        if (region != null && region.holds(avail, 6 + 2L * size) && region.holds(used, 6 + 8L * size)) {
+            view = region.memory();
+            descAt = region.index(desc);
+            availAt = region.index(avail);
+            usedAt = region.index(used);
+        } else {
+            view = null;   // behind an IOMMU, remote, split or unmapped: every access goes through the address space
         }
     }
 
     private int availShort(int offset) {
-        return availView != null ? Short.toUnsignedInt(availView.getShort(offset)) : memory.getShort(avail + offset);
+        return view != null ? Short.toUnsignedInt(view.getShort(availAt + offset)) : memory.getShort(avail + offset);
     }
 
     public int size() {
@@ -186,16 +190,17 @@ public final class Virtqueue {
             throw malformed("available head " + head + " is past the table of " + size);
         }
         chain.reset(memory, head, viewGeneration);
-        walk(desc, descView, size, head, false);
+        walk(desc, view, descAt, size, head, false);
         return chain;
     }
 
     /**
-     * Walks a chain in {@code table} (read through {@code view} when it is not null). Kept small,
+     * Walks a chain in {@code table} (read through {@code view} from index {@code at} when it is
+     * not null). Kept small,
      * with the indirect table and the failures in methods of their own, so that the JIT inlines
      * it into the kick.
      */
-    private void walk(long table, ByteBuffer view, int entries, int first, boolean inIndirectTable) {
+    private void walk(long table, ByteBuffer view, int at, int entries, int first, boolean inIndirectTable) {
         int index = first;
         for (int hops = 0;; hops++) {
             if (hops >= entries) {
@@ -204,8 +209,8 @@ public final class Virtqueue {
             long a;
             long lenFlagsNext;   // le32 len, le16 flags, le16 next: one read
             if (view != null) {
-                a = view.getLong(DESC_SIZE * index);
-                lenFlagsNext = view.getLong(DESC_SIZE * index + 8);
+                a = view.getLong(at + DESC_SIZE * index);
+                lenFlagsNext = view.getLong(at + DESC_SIZE * index + 8);
             } else {
                 a = memory.getLong(table + (long) DESC_SIZE * index);
                 lenFlagsNext = memory.getLong(table + (long) DESC_SIZE * index + 8);
@@ -247,7 +252,7 @@ public final class Virtqueue {
         if (!memory.contains(a, l)) {
             throw new ErrnoException(Errno.EFAULT, "indirect table at 0x" + Long.toHexString(a) + " is outside guest memory");
         }
-        walk(a, null, l / DESC_SIZE, 0, true);
+        walk(a, null, 0, l / DESC_SIZE, 0, true);
     }
 
     private static ErrnoException malformed(String what) {
@@ -259,8 +264,8 @@ public final class Virtqueue {
         int slot = 4 + 8 * (usedIdx & (size - 1));
         int next = (usedIdx + 1) & 0xffff;
         if (local()) {
-            usedView.putLong(slot, (long) written << 32 | Integer.toUnsignedLong(used.head()));   // le32 id, le32 len
-            usedView.putShort(2, (short) next);
+            view.putLong(usedAt + slot, (long) written << 32 | Integer.toUnsignedLong(used.head()));   // le32 id, le32 len
+            view.putShort(usedAt + 2, (short) next);
         } else {
             memory.putInt(this.used + slot, used.head());
             memory.putInt(this.used + slot + 4, written);

@@ -122,6 +122,21 @@ class VirtqueueTest {
     }
 
     @Test
+    void ringsSplitOverTwoRegionsAreReachedThroughTheAddressSpace() {
+        long split = BASE + 0x10000;   // the used ring in a second region, right after the first
+        memory.allocate(split, 0x1000);
+        desc(DESC, 1, DATA, 4, 0, 0);
+        offer(1);
+        Virtqueue vq = new Virtqueue(memory, SIZE, DESC, AVAIL, split);
+        assertThat(vq.available()).isEqualTo(1);
+        DescriptorChain chain = vq.next();
+        assertThat(chain.head()).isEqualTo(1);
+        vq.push(chain, 3);
+        assertThat(memory.getShort(split + 2)).isEqualTo(1);
+        assertThat(memory.getInt(split + 8)).isEqualTo(3);
+    }
+
+    @Test
     void indicesWrapAt16Bits() {
         memory.putShort(USED + 2, 0xfffe);
         memory.putShort(AVAIL + 2, 0xfffe);
