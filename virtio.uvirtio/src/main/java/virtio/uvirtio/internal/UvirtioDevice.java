@@ -115,9 +115,21 @@ final class UvirtioDevice extends VirtioDeviceBase {
         Matcher matcher = matchers[index];
         // the chains available at the kick, as uvirtio_notify serves them: a chain made available
         // later comes with a kick of its own
-        for (int n = vq.available(); n > 0; n--) {
+        int n = vq.available();
+        if (n == 0) {
+            return;
+        }
+        int replied = 0;
+        for (int i = 0; i < n; i++) {
             DescriptorChain chain = vq.next();
-            vq.push(chain, matcher == null ? 0 : reply(index, matcher, chain));
+            int written = matcher == null ? 0 : reply(matcher, chain, scratch[index]);
+            vq.push(chain, written);
+            if (written != 0) {
+                replied++;   // a reply block has a length: its rules lie in it
+            }
+        }
+        if (replied != 0) {
+            matched.setOpaque(index, matched.getPlain(index) + replied);
         }
         notifyUsed(index);
     }
@@ -128,7 +140,7 @@ final class UvirtioDevice extends VirtioDeviceBase {
      * must all compare equal, the first writable block with rules writes them. Returns the bytes
      * written.
      */
-    private int reply(int index, Matcher m, DescriptorChain chain) {
+    private static int reply(Matcher m, DescriptorChain chain, ByteBuffer scratch) {
         int segments = chain.segments();
         expectations:
         for (; m != null; m = m.next()) {
@@ -141,10 +153,9 @@ final class UvirtioDevice extends VirtioDeviceBase {
                     for (Rule r = step.rules(); r != null; r = r.next()) {
                         chain.write(segment, r.off(), r.data());
                     }
-                    matched.setOpaque(index, matched.getPlain(index) + 1);
                     return step.len();
                 }
-                if (!rulesMatch(chain, segment, step.rules(), scratch[index])) {
+                if (!rulesMatch(chain, segment, step.rules(), scratch)) {
                     continue expectations;
                 }
             }
