@@ -34,6 +34,8 @@ public final class DescriptorChain {
     /** Made as chains first grow to each length, then reused. */
     private final Segment[] segments;
     private int count;
+    /** Whether a writable segment was added: a readable one may not follow. */
+    private boolean writableSeen;
     /** The region the last resolved segment lay in, valid while the layout has {@link #regionGeneration}. */
     private VmAddressSpace.LocalRegion lastRegion;
     private int regionGeneration;
@@ -59,14 +61,16 @@ public final class DescriptorChain {
         }
         this.head = head;
         this.count = 0;
+        this.writableSeen = false;
     }
 
     /** Appends a descriptor; {@code f} its flags as the driver wrote them (WRITE and NEXT are kept). */
     void add(long a, int l, int f) {
         boolean w = (f & Virtio.VRING_DESC_F_WRITE) != 0;
-        if (count == segments.length || (!w && count > 0 && (segments[count - 1].flags & Virtio.VRING_DESC_F_WRITE) != 0)) {
+        if (count == segments.length || (!w && writableSeen)) {
             throw malformed(w);
         }
+        writableSeen = w;
         long length = Integer.toUnsignedLong(l);
         VmAddressSpace.LocalRegion region = lastRegion;
         if (region == null || !region.holds(a, length)) {

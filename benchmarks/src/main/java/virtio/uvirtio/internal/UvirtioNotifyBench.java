@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -24,7 +25,9 @@ import virtio.uvirtio.UvirtioSetup;
 /**
  * Descriptor chains through a uvirtio queue notify with expect matching (the uvirtio-vga
  * GET_DISPLAY_INFO request and its prepared reply), against a plain copy of the same bytes
- * (read the 4 compared request bytes, write the 24 reply bytes) in the same run.
+ * (read the 4 compared request bytes, write the 24 reply bytes) in the same run. Guest memory is
+ * either on the Java heap ({@code VmAddressSpace.allocate}: an in-JVM VMM, the tests) or a direct
+ * buffer attached as a vfio-user client's mapped memory is ({@code VmAddressSpace.attach}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -45,6 +48,9 @@ public class UvirtioNotifyBench {
     static final long AVAIL1 = BASE + 0xB000;
     static final long USED1 = BASE + 0xC000;
 
+    @Param({ "heap", "direct" })
+    public String memory;
+
     VmAddressSpace guest;
     /** The driver's side of the rings, as a guest kernel has it: its own memory, written directly. */
     ByteBuffer availIdx16;
@@ -60,7 +66,15 @@ public class UvirtioNotifyBench {
     @Setup
     public void setUp() {
         guest = new VmAddressSpace("guest");
-        ByteBuffer ram = guest.allocate(BASE, 0x10000).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer ram;
+        if (memory.equals("direct")) {
+            ram = ByteBuffer.allocateDirect(0x10000);
+            guest.attach(BASE, ram);
+        } else {
+            ram = guest.allocate(BASE, 0x10000);
+        }
+        ram.order(ByteOrder.LITTLE_ENDIAN);
+        rawRam = ram.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         availIdx16 = ram.slice((int) (AVAIL + 2 - BASE), 2).order(ByteOrder.LITTLE_ENDIAN);
         usedIdx16 = ram.slice((int) (USED + 2 - BASE), 2).order(ByteOrder.LITTLE_ENDIAN);
         availIdx16Unnamed = ram.slice((int) (AVAIL1 + 2 - BASE), 2).order(ByteOrder.LITTLE_ENDIAN);
@@ -130,6 +144,42 @@ public class UvirtioNotifyBench {
     public int notifyNothingAvailable() {
         device.kickVq(0);
         return usedIdx16.getShort(0);
+    }
+
+    /** The guest's memory as one buffer, for the breakdown below; its indexes into queue 0's ring. */
+    ByteBuffer rawRam;
+    int rawLast;
+    int rawUsed;
+
+    /**
+     * Breakdown: the memory accesses of a notify's ring work alone (available index, head, two
+     * descriptors, used entry and index) on one buffer, with none of the checks, chain or kick:
+     * what the ring's bytes cost, against which the rest is bookkeeping.
+     */
+    @Benchmark
+    public int ringAccessesAlone() {
+        ByteBuffer r = rawRam;
+        availIdx = (availIdx + 1) & 0xffff;
+        availIdx16.putShort(0, (short) availIdx);
+        int idx = r.getShort((int) (AVAIL - BASE) + 2) & 0xffff;
+        int sum = 0;
+        while (rawLast != idx) {
+            int head = r.getShort((int) (AVAIL - BASE) + 4 + 2 * (rawLast & (SIZE - 1))) & 0xffff;
+            rawLast = (rawLast + 1) & 0xffff;
+            int d = (int) (DESC - BASE) + 16 * head;
+            long a0 = r.getLong(d);
+            long l0 = r.getLong(d + 8);
+            int next = (int) (l0 >>> 48);
+            int d1 = (int) (DESC - BASE) + 16 * next;
+            long a1 = r.getLong(d1);
+            long l1 = r.getLong(d1 + 8);
+            sum += (int) a0 + (int) a1 + (int) l1;
+            int slot = (int) (USED - BASE) + 4 + 8 * (rawUsed & (SIZE - 1));
+            rawUsed = (rawUsed + 1) & 0xffff;
+            r.putLong(slot, (long) 408 << 32 | head);
+            r.putShort((int) (USED - BASE) + 2, (short) rawUsed);
+        }
+        return usedIdx16.getShort(0) + sum;
     }
 
     /** The same bytes moved without a ring: the compared request bytes in, the reply out. */
