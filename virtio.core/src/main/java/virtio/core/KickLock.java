@@ -51,7 +51,7 @@ final class KickLock {
     /** Enters through the bias (true: leave with {@link #leaveBiased}); false: take {@link #lock} instead. */
     boolean enterBiased() {
         Thread me = Thread.currentThread();
-        Thread o = owner;
+        Thread o = (Thread) OWNER.get(this);   // plain: owner is set once, so seeing me is final
         if (o != me && (o != null || bias != BIASABLE || !OWNER.compareAndSet(this, null, me))) {
             return false;
         }

@@ -164,13 +164,12 @@ public final class Virtqueue {
         return pending;
     }
 
-    /** Pops the next of the chains {@link #available} counted; null when they are all popped. */
+    /**
+     * Pops the next of the chains {@link #available} counted; null when they are all popped. The
+     * ring is reached as {@link #available} found it.
+     */
     public DescriptorChain next() {
-        if (availSeen == lastAvail) {
-            return null;
-        }
-        local();
-        return popSeen();
+        return availSeen == lastAvail ? null : popSeen();
     }
 
     private int checkPending(int availIdx) {
@@ -259,11 +258,15 @@ public final class Virtqueue {
         return new ErrnoException(Errno.EINVAL, what);
     }
 
-    /** Returns a chain to the driver through the used ring, with the bytes written into it. */
+    /**
+     * Returns a chain to the driver through the used ring, with the bytes written into it; the
+     * ring is reached as the pop that gave the chain found it (one check of the layout per pop, not
+     * per access: the generation is a volatile read, which the JIT may not move other reads past).
+     */
     public void push(DescriptorChain used, int written) {
         int slot = 4 + 8 * (usedIdx & (size - 1));
         int next = (usedIdx + 1) & 0xffff;
-        if (local()) {
+        if (view != null) {
             view.putLong(usedAt + slot, (long) written << 32 | Integer.toUnsignedLong(used.head()));   // le32 id, le32 len
             view.putShort(usedAt + 2, (short) next);
         } else {
