@@ -14,7 +14,7 @@ import vfio.core.VmAddressSpace;
  * used ring         le16 flags, le16 idx, {le32 id, le32 len} ring[size], le16 avail_event
  * </pre>
  * Every index and address the driver wrote is checked: a head or next past the table, a
- * chain longer than the queue (a loop), an indirect table that is empty, not a multiple of 16
+ * chain longer than the queue (a loop ends there), an indirect table that is empty, not a multiple of 16
  * bytes, nested or combined with NEXT, a readable descriptor after a writable one, or an
  * available index more than a queue ahead answer EINVAL; memory outside the guest's EFAULT.
  * Indices are 16-bit and wrap. Not thread-safe: the device serialises each queue.
@@ -201,10 +201,10 @@ public final class Virtqueue {
      */
     private void walk(long table, ByteBuffer view, int at, int entries, int first, boolean inIndirectTable) {
         int index = first;
-        for (int hops = 0;; hops++) {
-            if (hops >= entries) {
-                throw malformed("descriptor chain from " + first + " loops");
-            }
+        // a loop ends in the chain's own limit: no chain may be longer than the queue (virtio 1.1
+        // §2.6.4.1), so DescriptorChain.add refuses the descriptor past it (no hop counter here,
+        // which would make the walk a counted loop, with the JIT's machinery for long ones)
+        for (;;) {
             long a;
             long lenFlagsNext;   // le32 len, le16 flags, le16 next: one read
             if (view != null) {
