@@ -14,8 +14,8 @@ import vfio.core.VmAddressSpace;
  * used ring         le16 flags, le16 idx, {le32 id, le32 len} ring[size], le16 avail_event
  * </pre>
  * Every index and address the driver wrote is checked: a head or next past the table, a
- * chain longer than the queue (a loop ends there), an indirect table that is empty, not a multiple of 16
- * bytes, nested or combined with NEXT, a readable descriptor after a writable one, or an
+ * chain longer than the queue (where a loop ends), an indirect table that is empty, not a
+ * multiple of 16 bytes, nested or combined with NEXT, a readable descriptor after a writable one, or an
  * available index more than a queue ahead answer EINVAL; memory outside the guest's EFAULT.
  * Indices are 16-bit and wrap. Not thread-safe: the device serialises each queue.
  *
