@@ -28,11 +28,12 @@ import virtio.uvirtio.UvirtioSetup;
  * (read the 4 compared request bytes, write the 24 reply bytes) in the same run. Guest memory is
  * either on the Java heap ({@code VmAddressSpace.allocate}: an in-JVM VMM, the tests) or a direct
  * buffer attached as a vfio-user client's mapped memory is ({@code VmAddressSpace.attach}).
+ * Three forks: the JIT's inlining of the notify differs from fork to fork by a few percent.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(1)
+@Fork(3)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class UvirtioNotifyBench {
