@@ -242,7 +242,7 @@ public final class DescriptorChain {
             int n = Math.min(segments[i].len, dst.remaining());
             int limit = dst.limit();
             dst.limit(dst.position() + n);
-            memory.read(segments[i].addr, dst);
+            read(i, 0, dst);   // through the segment's region, looked up when it was popped
             dst.limit(limit);
             total += n;
         }
@@ -259,7 +259,7 @@ public final class DescriptorChain {
             int n = Math.min(segments[i].len, src.remaining());
             int limit = src.limit();
             src.limit(src.position() + n);
-            memory.write(segments[i].addr, src);
+            write(i, 0, src);
             src.limit(limit);
             total += n;
         }

@@ -15,8 +15,9 @@ import vfio.core.VmAddressSpace;
  * </pre>
  * Every index and address the driver wrote is checked: a head or next past the table, a
  * chain longer than the queue (where a loop ends), an indirect table that is empty, not a
- * multiple of 16 bytes, nested or combined with NEXT, a readable descriptor after a writable one, or an
- * available index more than a queue ahead answer EINVAL; memory outside the guest's EFAULT.
+ * multiple of 16 bytes, nested or combined with NEXT, a readable descriptor after a writable
+ * one, or an available index more than a queue ahead answer EINVAL; memory outside the guest's
+ * EFAULT.
  * Indices are 16-bit and wrap. Not thread-safe: the device serialises each queue.
  *
  * <p>When the three areas lie in one region of the VM's own memory (not behind an IOMMU, not
@@ -24,8 +25,8 @@ import vfio.core.VmAddressSpace;
  * little-endian view and the areas' indexes in it, taken at setup and again whenever the address
  * space's {@link VmAddressSpace#generation generation} moves (a map or unmap), so that reading
  * indices and descriptors and writing used entries are plain buffer accesses rather than a region
- * lookup each. One view for all three, the same object as the chains' segments in that region
- * have, lets the JIT check the buffer once per kick rather than once per access.
+ * lookup each. The view is the region's own, the same object the chains' segments in that
+ * region read through.
  */
 public final class Virtqueue {
     public static final int DESC_SIZE = 16;
@@ -195,9 +196,8 @@ public final class Virtqueue {
 
     /**
      * Walks a chain in {@code table} (read through {@code view} from index {@code at} when it is
-     * not null). Kept small,
-     * with the indirect table and the failures in methods of their own, so that the JIT inlines
-     * it into the kick.
+     * not null). Kept small, with the indirect table and the failures in methods of their own, so
+     * that the JIT inlines it into the kick.
      */
     private void walk(long table, ByteBuffer view, int at, int entries, int first, boolean inIndirectTable) {
         int index = first;
