@@ -13,8 +13,8 @@ import vfio.core.VmAddressSpace;
  *
  * <p>A segment in the VM's own memory is resolved once, when it is checked: its region is kept,
  * and the segment's accessors ({@link #getInt(int, int)}, {@link #write(int, int, ByteBuffer)},
- * ...) reach it without looking the address up again. A chain is used within the kick that
- * popped it.
+ * ...) reach it without looking the address up again (in a region on the Java heap, through its
+ * array, as {@link Virtqueue} reaches its rings). A chain is used within the kick that popped it.
  */
 public final class DescriptorChain {
     /**
@@ -29,6 +29,9 @@ public final class DescriptorChain {
         int flags;
         ByteBuffer view;
         int viewIndex;
+        /** The view's array when the region is on the Java heap, else null; the segment starts at its arrayIndex. */
+        byte[] array;
+        int arrayIndex;
     }
 
     /** Made as chains first grow to each length, then reused. */
@@ -38,6 +41,9 @@ public final class DescriptorChain {
     private boolean writableSeen;
     /** The region the last resolved segment lay in, valid while the layout has {@link #regionGeneration}. */
     private VmAddressSpace.LocalRegion lastRegion;
+    /** lastRegion's array (null off the heap) and the array's index of the region's first byte. */
+    private byte[] lastArray;
+    private int lastArrayBase;
     private int regionGeneration;
     private int head;
     private VmAddressSpace memory;
@@ -74,13 +80,7 @@ public final class DescriptorChain {
         long length = Integer.toUnsignedLong(l);
         VmAddressSpace.LocalRegion region = lastRegion;
         if (region == null || !region.holds(a, length)) {
-            region = memory.localRegion(a, length);
-            if (region != null) {
-                lastRegion = region;
-            } else if (!memory.contains(a, length)) {
-                throw new ErrnoException(Errno.EFAULT, "descriptor 0x" + Long.toHexString(a) + "+"
-                        + Integer.toUnsignedString(l) + " of chain " + head + " is outside guest memory");
-            }
+            region = resolve(a, l);
         }
         Segment s = segments[count];
         if (s == null) {
@@ -89,14 +89,45 @@ public final class DescriptorChain {
         s.addr = a;
         s.len = l;
         s.flags = f & (Virtio.VRING_DESC_F_WRITE | Virtio.VRING_DESC_F_NEXT);
-        ByteBuffer view = region != null ? region.memory() : null;
-        if (s.view != view) {
-            s.view = view;   // only on a change: a reference store pays the GC's write barrier (a fence for old objects under G1)
-        }
+        ByteBuffer view = null;
+        byte[] array = null;
         if (region != null) {
-            s.viewIndex = region.index(a);
+            view = region.memory();
+            array = lastArray;
+            int index = region.index(a);
+            s.viewIndex = index;
+            s.arrayIndex = index + lastArrayBase;
+        }
+        // references are stored only on a change: a reference store pays the GC's write barrier
+        // (a fence for old objects under G1)
+        if (s.view != view) {
+            s.view = view;
+        }
+        if (s.array != array) {
+            s.array = array;
         }
         count++;
+    }
+
+    /**
+     * Looks up the region of a descriptor outside the last one (kept out of {@link #add}, which
+     * the JIT then inlines into the walk): the region, now the last one, or null when the
+     * descriptor is in guest memory reached otherwise; EFAULT outside guest memory.
+     */
+    private VmAddressSpace.LocalRegion resolve(long a, int l) {
+        long length = Integer.toUnsignedLong(l);
+        VmAddressSpace.LocalRegion region = memory.localRegion(a, length);
+        if (region != null) {
+            lastRegion = region;
+            ByteBuffer v = region.memory();
+            boolean heap = v.hasArray();
+            lastArray = heap ? v.array() : null;
+            lastArrayBase = heap ? v.arrayOffset() : 0;
+        } else if (!memory.contains(a, length)) {
+            throw new ErrnoException(Errno.EFAULT, "descriptor 0x" + Long.toHexString(a) + "+"
+                    + Integer.toUnsignedString(l) + " of chain " + head + " is outside guest memory");
+        }
+        return region;
     }
 
     private Segment newSegment() {
@@ -162,6 +193,10 @@ public final class DescriptorChain {
     /** The little-endian u16 at {@code offset} of segment {@code i}. */
     public int getShort(int i, int offset) {
         Segment s = within(i, offset, 2);
+        byte[] array = s.array;
+        if (array != null) {
+            return Short.toUnsignedInt((short) LittleEndian.SHORT.get(array, s.arrayIndex + offset));
+        }
         ByteBuffer v = s.view;
         return v != null ? Short.toUnsignedInt(v.getShort(s.viewIndex + offset)) : memory.getShort(s.addr + offset);
     }
@@ -169,6 +204,10 @@ public final class DescriptorChain {
     /** The little-endian u32 at {@code offset} of segment {@code i}. */
     public int getInt(int i, int offset) {
         Segment s = within(i, offset, 4);
+        byte[] array = s.array;
+        if (array != null) {
+            return (int) LittleEndian.INT.get(array, s.arrayIndex + offset);
+        }
         ByteBuffer v = s.view;
         return v != null ? v.getInt(s.viewIndex + offset) : memory.getInt(s.addr + offset);
     }
@@ -176,6 +215,10 @@ public final class DescriptorChain {
     /** The little-endian u64 at {@code offset} of segment {@code i}. */
     public long getLong(int i, int offset) {
         Segment s = within(i, offset, 8);
+        byte[] array = s.array;
+        if (array != null) {
+            return (long) LittleEndian.LONG.get(array, s.arrayIndex + offset);
+        }
         ByteBuffer v = s.view;
         return v != null ? v.getLong(s.viewIndex + offset) : memory.getLong(s.addr + offset);
     }
@@ -209,6 +252,11 @@ public final class DescriptorChain {
     /** Copies {@code src} to {@code offset} of segment {@code i}. */
     public void write(int i, int offset, byte[] src) {
         Segment s = within(i, offset, src.length);
+        byte[] array = s.array;
+        if (array != null) {
+            System.arraycopy(src, 0, array, s.arrayIndex + offset, src.length);
+            return;
+        }
         ByteBuffer v = s.view;
         if (v != null) {
             v.put(s.viewIndex + offset, src, 0, src.length);

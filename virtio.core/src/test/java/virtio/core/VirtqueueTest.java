@@ -136,6 +136,52 @@ class VirtqueueTest {
         assertThat(memory.getInt(split + 8)).isEqualTo(3);
     }
 
+    /**
+     * The rings and buffers in memory the VM attached rather than allocated: a heap buffer that
+     * starts inside its array (reached through the array, at its offset) and a direct buffer
+     * (reached through the buffer); the same chain reads and writes the same bytes in both.
+     */
+    @Test
+    void ringsInAHeapSliceAndInADirectBuffer() {
+        byte[] backing = new byte[0x12000];
+        ByteBuffer slice = ByteBuffer.wrap(backing).slice(0x1000, 0x10000);
+        ByteBuffer direct = ByteBuffer.allocateDirect(0x10000);
+        for (ByteBuffer ram : new ByteBuffer[] { slice, direct }) {
+            VmAddressSpace attached = new VmAddressSpace("attached");
+            attached.attach(BASE, ram);
+            attached.putInt(DATA, 0x04030201);
+            attached.putInt(DATA + 4, 0x08070605);
+            long d = DESC + 16L * 2;
+            attached.putInt(d, (int) DATA);
+            attached.putInt(d + 8, 16);
+            attached.putShort(d + 12, Virtio.VRING_DESC_F_NEXT);
+            attached.putShort(d + 14, 4);
+            d = DESC + 16L * 4;
+            attached.putInt(d, (int) (DATA + 0x100));
+            attached.putInt(d + 8, 8);
+            attached.putShort(d + 12, Virtio.VRING_DESC_F_WRITE);
+            attached.putShort(AVAIL + 4, 2);
+            attached.putShort(AVAIL + 2, 1);
+            Virtqueue vq = new Virtqueue(attached, SIZE, DESC, AVAIL, USED);
+            assertThat(vq.available()).isEqualTo(1);
+            DescriptorChain chain = vq.next();
+            assertThat(chain.head()).isEqualTo(2);
+            assertThat(chain.getShort(0, 0)).isEqualTo(0x0201);
+            assertThat(chain.getInt(0, 1)).isEqualTo(0x05040302);
+            assertThat(chain.getLong(0, 0)).isEqualTo(0x0807060504030201L);
+            chain.write(1, 2, new byte[] { 9, 8, 7 });
+            assertErrno(Errno.EFAULT, () -> chain.write(1, 6, new byte[] { 1, 2, 3 }));
+            vq.push(chain, 5);
+            assertThat(attached.getInt(DATA + 0x100)).isEqualTo(0x08090000);
+            assertThat(attached.getShort(DATA + 0x104)).isEqualTo(0x07);
+            assertThat(attached.getShort(USED + 2)).isEqualTo(1);
+            assertThat(attached.getInt(USED + 4)).isEqualTo(2);
+            assertThat(attached.getInt(USED + 8)).isEqualTo(5);
+        }
+        assertThat(backing[0x1000 + (int) (USED + 4 - BASE)]).as("the slice's bytes are at its offset").isEqualTo((byte) 2);
+        assertThat(java.util.Arrays.equals(backing, 0, 0x1000, new byte[0x1000], 0, 0x1000)).as("nothing before the slice").isTrue();
+    }
+
     @Test
     void indicesWrapAt16Bits() {
         memory.putShort(USED + 2, 0xfffe);
