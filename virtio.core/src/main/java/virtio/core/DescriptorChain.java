@@ -20,18 +20,18 @@ public final class DescriptorChain {
     /**
      * A segment: the descriptor's address, length and flags (WRITE and NEXT; INDIRECT resolved,
      * the segments being the table's descriptors), and, in the VM's own memory, its region's
-     * little-endian view and the view's index of its first byte (view null when remote or behind
-     * an IOMMU). An object of fields rather than parallel arrays: one bounds check per access.
+     * little-endian view (null when remote or behind an IOMMU) and, when the region is on the
+     * Java heap, the view's array; {@code index} is the first byte's index in the array if there
+     * is one, else in the view. An object of fields rather than parallel arrays: one bounds check
+     * per access.
      */
     private static final class Segment {
         long addr;
         int len;
         int flags;
         ByteBuffer view;
-        int viewIndex;
-        /** The view's array when the region is on the Java heap, else null; the segment starts at its arrayIndex. */
         byte[] array;
-        int arrayIndex;
+        int index;
     }
 
     /** Made as chains first grow to each length, then reused. */
@@ -94,9 +94,7 @@ public final class DescriptorChain {
         if (region != null) {
             view = region.memory();
             array = lastArray;
-            int index = region.index(a);
-            s.viewIndex = index;
-            s.arrayIndex = index + lastArrayBase;
+            s.index = region.index(a) + lastArrayBase;
         }
         // references are stored only on a change: a reference store pays the GC's write barrier
         // (a fence for old objects under G1)
@@ -195,10 +193,10 @@ public final class DescriptorChain {
         Segment s = within(i, offset, 2);
         byte[] array = s.array;
         if (array != null) {
-            return Short.toUnsignedInt((short) LittleEndian.SHORT.get(array, s.arrayIndex + offset));
+            return Short.toUnsignedInt((short) LittleEndian.SHORT.get(array, s.index + offset));
         }
         ByteBuffer v = s.view;
-        return v != null ? Short.toUnsignedInt(v.getShort(s.viewIndex + offset)) : memory.getShort(s.addr + offset);
+        return v != null ? Short.toUnsignedInt(v.getShort(s.index + offset)) : memory.getShort(s.addr + offset);
     }
 
     /** The little-endian u32 at {@code offset} of segment {@code i}. */
@@ -206,10 +204,10 @@ public final class DescriptorChain {
         Segment s = within(i, offset, 4);
         byte[] array = s.array;
         if (array != null) {
-            return (int) LittleEndian.INT.get(array, s.arrayIndex + offset);
+            return (int) LittleEndian.INT.get(array, s.index + offset);
         }
         ByteBuffer v = s.view;
-        return v != null ? v.getInt(s.viewIndex + offset) : memory.getInt(s.addr + offset);
+        return v != null ? v.getInt(s.index + offset) : memory.getInt(s.addr + offset);
     }
 
     /** The little-endian u64 at {@code offset} of segment {@code i}. */
@@ -217,19 +215,23 @@ public final class DescriptorChain {
         Segment s = within(i, offset, 8);
         byte[] array = s.array;
         if (array != null) {
-            return (long) LittleEndian.LONG.get(array, s.arrayIndex + offset);
+            return (long) LittleEndian.LONG.get(array, s.index + offset);
         }
         ByteBuffer v = s.view;
-        return v != null ? v.getLong(s.viewIndex + offset) : memory.getLong(s.addr + offset);
+        return v != null ? v.getLong(s.index + offset) : memory.getLong(s.addr + offset);
     }
 
     /** Copies {@code dst.remaining()} bytes at {@code offset} of segment {@code i} into {@code dst}. */
     public void read(int i, int offset, ByteBuffer dst) {
         int n = dst.remaining();
         Segment s = within(i, offset, n);
+        byte[] array = s.array;
         ByteBuffer v = s.view;
-        if (v != null) {
-            dst.put(dst.position(), v, s.viewIndex + offset, n);
+        if (array != null) {
+            dst.put(dst.position(), array, s.index + offset, n);
+            dst.position(dst.position() + n);
+        } else if (v != null) {
+            dst.put(dst.position(), v, s.index + offset, n);
             dst.position(dst.position() + n);
         } else {
             memory.read(s.addr + offset, dst);
@@ -240,9 +242,13 @@ public final class DescriptorChain {
     public void write(int i, int offset, ByteBuffer src) {
         int n = src.remaining();
         Segment s = within(i, offset, n);
+        byte[] array = s.array;
         ByteBuffer v = s.view;
-        if (v != null) {
-            v.put(s.viewIndex + offset, src, src.position(), n);
+        if (array != null) {
+            src.get(src.position(), array, s.index + offset, n);
+            src.position(src.position() + n);
+        } else if (v != null) {
+            v.put(s.index + offset, src, src.position(), n);
             src.position(src.position() + n);
         } else {
             memory.write(s.addr + offset, src);
@@ -254,12 +260,12 @@ public final class DescriptorChain {
         Segment s = within(i, offset, src.length);
         byte[] array = s.array;
         if (array != null) {
-            System.arraycopy(src, 0, array, s.arrayIndex + offset, src.length);
+            System.arraycopy(src, 0, array, s.index + offset, src.length);
             return;
         }
         ByteBuffer v = s.view;
         if (v != null) {
-            v.put(s.viewIndex + offset, src, 0, src.length);
+            v.put(s.index + offset, src, 0, src.length);
         } else {
             memory.write(s.addr + offset, ByteBuffer.wrap(src));
         }

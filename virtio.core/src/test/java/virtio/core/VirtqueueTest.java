@@ -169,11 +169,16 @@ class VirtqueueTest {
             assertThat(chain.getShort(0, 0)).isEqualTo(0x0201);
             assertThat(chain.getInt(0, 1)).isEqualTo(0x05040302);
             assertThat(chain.getLong(0, 0)).isEqualTo(0x0807060504030201L);
+            ByteBuffer three = ByteBuffer.allocate(3);
+            chain.read(0, 5, three);
+            assertThat(three.array()).containsExactly(6, 7, 8);
+            chain.write(1, 5, ByteBuffer.wrap(new byte[] { 1, 2, 3 }));
+            assertThat(attached.getShort(DATA + 0x106)).isEqualTo(0x0302);
             chain.write(1, 2, new byte[] { 9, 8, 7 });
             assertErrno(Errno.EFAULT, () -> chain.write(1, 6, new byte[] { 1, 2, 3 }));
             vq.push(chain, 5);
             assertThat(attached.getInt(DATA + 0x100)).isEqualTo(0x08090000);
-            assertThat(attached.getShort(DATA + 0x104)).isEqualTo(0x07);
+            assertThat(attached.getShort(DATA + 0x104)).isEqualTo(0x0107);
             assertThat(attached.getShort(USED + 2)).isEqualTo(1);
             assertThat(attached.getInt(USED + 4)).isEqualTo(2);
             assertThat(attached.getInt(USED + 8)).isEqualTo(5);
