@@ -139,6 +139,10 @@ final class UvirtioDevice extends VirtioDeviceBase {
      * block {@code j} against descriptor {@code j}, same length and flags; a readable block's rules
      * must all compare equal, the first writable block with rules writes them. Returns the bytes
      * written.
+     *
+     * <p>One method, rules and longer comparisons included: at this size the JIT compiles it on its
+     * own rather than into the kick, whose ring work then keeps its values in registers (measured:
+     * the notify 7% faster than with the match inlined, guest memory on the heap or direct).
      */
     private static int reply(Matcher m, DescriptorChain chain, ByteBuffer scratch) {
         int segments = chain.segments();
@@ -155,41 +159,32 @@ final class UvirtioDevice extends VirtioDeviceBase {
                     }
                     return step.len();
                 }
-                if (!rulesMatch(chain, segment, step.rules(), scratch)) {
-                    continue expectations;
+                for (Rule r = step.rules(); r != null; r = r.next()) {
+                    int at = r.off();
+                    boolean equal = switch (r.size()) {
+                        case 2 -> chain.getShort(segment, at) == r.word();
+                        case 4 -> chain.getInt(segment, at) == (int) r.word();
+                        case 8 -> chain.getLong(segment, at) == r.word();
+                        default -> {
+                            // compared a scratch buffer at a time
+                            byte[] want = r.data();
+                            boolean same = true;
+                            for (int done = 0; same && done < want.length; done += SCRATCH) {
+                                int n = Math.min(SCRATCH, want.length - done);
+                                scratch.clear().limit(n);
+                                chain.read(segment, at + done, scratch);
+                                same = Arrays.equals(scratch.array(), 0, n, want, done, done + n);
+                            }
+                            yield same;
+                        }
+                    };
+                    if (!equal) {
+                        continue expectations;
+                    }
                 }
             }
         }
         return 0;
-    }
-
-    private static boolean rulesMatch(DescriptorChain chain, int segment, Rule r, ByteBuffer scratch) {
-        for (; r != null; r = r.next()) {
-            int at = r.off();
-            boolean equal = switch (r.size()) {
-                case 2 -> chain.getShort(segment, at) == r.word();
-                case 4 -> chain.getInt(segment, at) == (int) r.word();
-                case 8 -> chain.getLong(segment, at) == r.word();
-                default -> bytesEqual(chain, segment, at, r.data(), scratch);
-            };
-            if (!equal) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether the segment holds {@code want} at {@code at}, read a scratch buffer at a time. */
-    private static boolean bytesEqual(DescriptorChain chain, int segment, int at, byte[] want, ByteBuffer scratch) {
-        for (int done = 0; done < want.length; done += SCRATCH) {
-            int n = Math.min(SCRATCH, want.length - done);
-            scratch.clear().limit(n);
-            chain.read(segment, at + done, scratch);
-            if (!Arrays.equals(scratch.array(), 0, n, want, done, done + n)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Replies given so far (for tests and the shell). */

@@ -153,4 +153,23 @@ class UvirtioMatcherTest {
         guest.write(REQUEST + 16, ByteBuffer.wrap(eight));
         assertThat(send(0x0200, 24, 408)).as("the 2-byte rule differs").isZero();
     }
+
+    @Test
+    void aRuleLongerThanTheScratchBufferComparesEveryByte() {
+        byte[] long600 = new byte[600];
+        for (int i = 0; i < long600.length; i++) {
+            long600[i] = (byte) (i * 7 + 1);
+        }
+        create(new UvirtioExpect(List.of(new UvirtioExpect.Expect("control", List.of(request(1024,
+                new UvirtioExpect.Rule(8, long600)), reply(408, new UvirtioExpect.Rule(0, new byte[] { 'L' })))))));
+        guest.write(REQUEST + 8, ByteBuffer.wrap(long600));
+        assertThat(send(0x0100, 1024, 408)).isEqualTo(408);
+        for (int at : new int[] { 0, 255, 256, 511, 512, 599 }) {
+            guest.write(REQUEST + 8 + at, ByteBuffer.wrap(new byte[] { (byte) (long600[at] + 1) }));
+            assertThat(send(0x0100, 1024, 408)).as("byte %d of the rule differs", at).isZero();
+            guest.write(REQUEST + 8 + at, ByteBuffer.wrap(new byte[] { long600[at] }));
+        }
+        assertThat(send(0x0100, 1024, 408)).isEqualTo(408);
+        assertThat(device.replies()).isEqualTo(2);
+    }
 }
