@@ -215,8 +215,8 @@ public final class Virtqueue {
 
     /**
      * Walks a chain in {@code table}, read from index {@code at} of {@code ring} or else of
-     * {@code view} when one is not null. Kept small, with the indirect table and the failures in methods of their own, so
-     * that the JIT inlines it into the kick.
+     * {@code view} when one is not null. Kept small, with the indirect table and the failures in
+     * methods of their own, so that the JIT inlines it into the kick.
      */
     private void walk(long table, byte[] ring, ByteBuffer view, int at, int entries, int first, boolean inIndirectTable) {
         int index = first;
